@@ -1,0 +1,8 @@
+// Device summary for builds without the CUDA backend.
+#include "engine/device_info.h"
+
+namespace hsa {
+
+std::string device_summary() { return "cuda: not built (no nvcc at configure time); CPU only"; }
+
+}  // namespace hsa

@@ -1,0 +1,26 @@
+// Device summary for builds with the CUDA backend: lists the GPUs the runtime sees (none is not an error).
+#include <cuda_runtime.h>
+
+#include <string>
+
+#include "engine/device_info.h"
+
+namespace hsa {
+
+std::string device_summary() {
+  int n = 0;
+  const cudaError_t err = cudaGetDeviceCount(&n);
+  if (err != cudaSuccess) return std::string("cuda: built in, no usable device (") + cudaGetErrorString(err) + ")";
+  if (n == 0) return "cuda: built in, no device";
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    cudaDeviceProp p{};
+    if (cudaGetDeviceProperties(&p, i) != cudaSuccess) continue;
+    out += "cuda:" + std::to_string(i) + " " + p.name + ", sm_" + std::to_string(p.major) + std::to_string(p.minor) + ", " +
+           std::to_string(p.totalGlobalMem >> 20) + " MiB\n";
+  }
+  if (!out.empty()) out.pop_back();
+  return out;
+}
+
+}  // namespace hsa

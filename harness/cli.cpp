@@ -1,0 +1,76 @@
+// Flag parsing and shared lookups for the `hsa` tool (see cli.h).
+#include "harness/cli.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+#include "engine/error.h"
+
+namespace hsa::cli {
+
+Args::Args(const std::string& command, const std::string& summary, std::vector<Flag> flags, int argc, char** argv, int first)
+    : command_(command), summary_(summary), flags_(std::move(flags)) {
+  for (int i = first; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-h" || a == "--help") {
+      help_ = true;
+      continue;
+    }
+    if (a.rfind("--", 0) != 0) throw Error("hsa " + command_ + ": unexpected argument '" + a + "' (see --help)");
+    std::string name = a.substr(2), value;
+    const size_t eq = name.find('=');
+    bool has_value = false;
+    if (eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    const Flag* f = nullptr;
+    for (const auto& fl : flags_)
+      if (fl.name == name) f = &fl;
+    if (!f) throw Error("hsa " + command_ + ": unknown flag --" + name + " (see --help)");
+    if (!f->value_name.empty() && !has_value) {
+      if (i + 1 >= argc) throw Error("hsa " + command_ + ": --" + name + " needs a value (" + f->value_name + ")");
+      value = argv[++i];
+    }
+    if (f->value_name.empty() && has_value) throw Error("hsa " + command_ + ": --" + name + " takes no value");
+    values_[name] = value;
+  }
+}
+
+std::string Args::usage() const {
+  std::ostringstream o;
+  o << "usage: hsa " << command_ << " [flags]\n\n" << summary_ << "\n\nflags:\n";
+  for (const auto& f : flags_) {
+    std::string left = "  --" + f.name + (f.value_name.empty() ? "" : " " + f.value_name);
+    o << left << std::string(left.size() < 28 ? 28 - left.size() : 1, ' ') << f.help;
+    if (!f.default_value.empty()) o << " (default: " << f.default_value << ")";
+    o << "\n";
+  }
+  o << "  --help                    this text\n";
+  return o.str();
+}
+
+std::string Args::get(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it != values_.end()) return it->second;
+  for (const auto& f : flags_)
+    if (f.name == name) return f.default_value;
+  return "";
+}
+
+std::string Args::require(const std::string& name) const {
+  if (!has(name)) throw Error("hsa " + command_ + ": --" + name + " is required (see --help)");
+  return get(name);
+}
+
+std::string tokenizer_path(const Args& args) {
+  if (args.has("tokenizer")) return args.get("tokenizer");
+  if (const char* env = std::getenv("HSA_TOKENIZER")) return env;
+  return HSA_DEFAULT_TOKENIZER;
+}
+
+std::shared_ptr<const Tokenizer> load_tokenizer(const Args& args) { return Tokenizer::load(tokenizer_path(args)); }
+
+}  // namespace hsa::cli

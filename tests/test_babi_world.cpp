@@ -1,0 +1,453 @@
+// Tests of the bAbI world simulator against the independent solver (tests/babi_solver.h): every generated
+// answer must be re-derivable from the facts alone, supporting facts must be in range (and, where they are
+// meant to be self-contained, enough on their own), fact counts must follow bAbI's, and output must be a
+// pure function of the seed.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "generators/babi_world.h"
+#include "generators/rng.h"
+#include "tests/babi_solver.h"
+
+namespace {
+
+using hsa::Rng;
+using hsa::babi::Story;
+using hsa::testing::solve_babi;
+
+std::vector<int> implemented_tasks() {
+  std::vector<int> t;
+  for (int task = 1; task <= 20; ++task)
+    if (hsa::babi::is_supported(task)) t.push_back(task);
+  return t;
+}
+
+std::string describe(const Story& s) {
+  std::ostringstream o;
+  o << "qa" << s.task << "\n";
+  for (size_t i = 0; i < s.facts.size(); ++i) o << "  " << i << " " << s.facts[i] << "\n";
+  o << "  Q: " << s.question << "  A: " << s.answer << "  support:";
+  for (int i : s.supporting) o << " " << i;
+  return o.str();
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == ',') {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+bool trimmed(const std::string& s) { return !s.empty() && s.front() != ' ' && s.back() != ' '; }
+
+constexpr int kStoriesPerTask = 4000;
+
+Story story(int task, uint64_t i) {
+  Rng rng(hsa::sample_seed("babi-test-qa" + std::to_string(task), 0, i, 12345));
+  return hsa::babi::generate(task, rng);
+}
+
+TEST(BabiWorld, SupportedTasks) {
+  for (int task = 1; task <= 13; ++task) EXPECT_TRUE(hsa::babi::is_supported(task)) << task;
+  EXPECT_FALSE(hsa::babi::is_supported(0));
+  EXPECT_FALSE(hsa::babi::is_supported(21));
+  Rng rng(1);
+  EXPECT_THROW(hsa::babi::generate(0, rng), std::invalid_argument);
+  EXPECT_THROW(hsa::babi::generate(21, rng), std::invalid_argument);
+}
+
+// (a) the solver re-derives every answer; (b) supports in range; (e) answers within the label set;
+// plus the sentence format.
+TEST(BabiWorld, SolverRederivesEveryAnswer) {
+  for (int task : implemented_tasks()) {
+    const auto& labels = hsa::babi::label_set(task);
+    const std::set<std::string> label_set(labels.begin(), labels.end());
+    for (uint64_t i = 0; i < kStoriesPerTask; ++i) {
+      const Story s = story(task, i);
+      ASSERT_EQ(s.task, task);
+      ASSERT_FALSE(s.facts.empty()) << describe(s);
+      for (const auto& f : s.facts) {
+        ASSERT_TRUE(trimmed(f) && f.back() == '.') << describe(s);
+        ASSERT_TRUE(std::isupper(static_cast<unsigned char>(f[0]))) << describe(s);
+      }
+      ASSERT_TRUE(trimmed(s.question) && s.question.back() == '?') << describe(s);
+      ASSERT_FALSE(s.answer.empty());
+      ASSERT_EQ(solve_babi(task, s.facts, s.question), s.answer) << describe(s);
+      ASSERT_FALSE(s.supporting.empty()) << describe(s);
+      ASSERT_TRUE(std::is_sorted(s.supporting.begin(), s.supporting.end())) << describe(s);
+      for (int k : s.supporting) ASSERT_TRUE(k >= 0 && k < static_cast<int>(s.facts.size())) << describe(s);
+      for (const std::string& part : split_commas(s.answer))
+        ASSERT_TRUE(label_set.count(part)) << "answer not in label set: " << describe(s);
+    }
+  }
+}
+
+// The supporting facts alone determine the answer (qa3's chain of places needs the facts in between too, so
+// there the support is only checked for size).
+TEST(BabiWorld, SupportingFactsSuffice) {
+  for (int task : implemented_tasks()) {
+    for (uint64_t i = 0; i < kStoriesPerTask / 4; ++i) {
+      const Story s = story(task, i);
+      if (task == 3) {
+        ASSERT_GE(s.supporting.size(), 2u) << describe(s);
+        ASSERT_LE(s.supporting.size(), 4u) << describe(s);
+        continue;
+      }
+      std::vector<std::string> only;
+      for (int k : s.supporting) only.push_back(s.facts[k]);
+      ASSERT_EQ(solve_babi(task, only, s.question), s.answer) << describe(s);
+    }
+  }
+}
+
+// (d) determinism.
+TEST(BabiWorld, SameSeedSameStory) {
+  for (int task : implemented_tasks()) {
+    for (uint64_t i = 0; i < 200; ++i) {
+      const Story a = story(task, i), b = story(task, i);
+      EXPECT_EQ(a.facts, b.facts);
+      EXPECT_EQ(a.question, b.question);
+      EXPECT_EQ(a.answer, b.answer);
+      EXPECT_EQ(a.supporting, b.supporting);
+    }
+    // Different seeds give different stories (almost always).
+    int same = 0;
+    for (uint64_t i = 0; i < 100; ++i) same += story(task, i).facts == story(task, i + 1000).facts;
+    EXPECT_LT(same, task == 4 ? 20 : 5) << "qa" << task;
+  }
+}
+
+// (c) fact counts follow bAbI en-10k as BABILong reports them.
+TEST(BabiWorld, FactCountDistributions) {
+  struct Expect {
+    int lo, hi;
+    int min_distinct;  // how many different counts must occur
+  };
+  const std::map<int, Expect> expect = {
+      {1, {2, 10, 5}}, {2, {2, 68, 30}}, {3, {4, 32, 20}}, {4, {2, 2, 1}},  {5, {2, 126, 50}},
+      {6, {2, 26, 15}}, {7, {2, 52, 25}}, {8, {2, 50, 25}}, {9, {2, 10, 5}}, {10, {2, 10, 5}},
+      {11, {2, 10, 5}}, {12, {2, 10, 5}}, {13, {2, 10, 5}},
+  };
+  for (int task : implemented_tasks()) {
+    auto e = expect.find(task);
+    if (e == expect.end()) continue;
+    std::map<int, int> counts;
+    double mean = 0;
+    for (uint64_t i = 0; i < kStoriesPerTask; ++i) {
+      const int n = static_cast<int>(story(task, i).facts.size());
+      counts[n]++;
+      mean += n;
+    }
+    mean /= kStoriesPerTask;
+    EXPECT_GE(counts.begin()->first, e->second.lo) << "qa" << task;
+    EXPECT_LE(counts.rbegin()->first, e->second.hi) << "qa" << task;
+    EXPECT_GE(static_cast<int>(counts.size()), e->second.min_distinct) << "qa" << task;
+    EXPECT_LE(counts.rbegin()->first, hsa::babi::max_facts(task)) << "qa" << task;
+    std::ostringstream o;
+    for (auto [n, c] : counts) o << n << ":" << c << " ";
+    RecordProperty("qa" + std::to_string(task) + "_fact_counts", o.str());
+    std::cout << "qa" << task << " mean facts " << mean << " | " << o.str() << "\n";
+    if (task == 1 || (task >= 9 && task <= 13)) {
+      // 5 rounds of two statements: exactly the even counts 2..10, each about a fifth of the samples.
+      for (int n = 2; n <= 10; n += 2) EXPECT_GT(counts[n], kStoriesPerTask / 10) << "qa" << task << " n=" << n;
+      for (auto [n, c] : counts) EXPECT_EQ(n % 2, 0) << "qa" << task;
+    }
+    if (task == 4) {
+      EXPECT_EQ(counts[2], kStoriesPerTask);
+    }
+  }
+}
+
+// Answers are not degenerate: every label that can be an answer occurs, none dominates.
+TEST(BabiWorld, AnswersAreSpread) {
+  for (int task : implemented_tasks()) {
+    std::map<std::string, int> answers;
+    for (uint64_t i = 0; i < kStoriesPerTask; ++i) answers[story(task, i).answer]++;
+    for (auto [a, c] : answers) EXPECT_LT(c, kStoriesPerTask * 0.8) << "qa" << task << " answer " << a;
+    if (task == 6 || task == 9 || task == 10) {
+      EXPECT_GT(answers["yes"], kStoriesPerTask / 20) << "qa" << task;
+      EXPECT_GT(answers["no"], kStoriesPerTask / 20) << "qa" << task;
+    }
+    if (task == 10) {
+      EXPECT_GT(answers["maybe"], kStoriesPerTask / 20);
+    }
+    if (task == 7) {
+      EXPECT_GT(answers["none"], 0);
+      EXPECT_GT(answers["one"], 0);
+      EXPECT_GT(answers["two"], 0);
+    }
+    if (task == 8) {
+      EXPECT_GT(answers["nothing"], 0);
+      bool list = false;
+      for (auto [a, c] : answers) list |= a.find(',') != std::string::npos;
+      EXPECT_TRUE(list);
+    }
+    if (task <= 3 || (task >= 11 && task <= 13)) {
+      for (const std::string& l : hsa::babi::label_set(task)) EXPECT_GT(answers[l], 0) << "qa" << task << " " << l;
+    }
+  }
+}
+
+// All five qa5 question forms occur.
+TEST(BabiWorld, Qa5UsesEveryQuestionForm) {
+  std::map<std::string, int> forms;
+  for (uint64_t i = 0; i < 2000; ++i) {
+    const Story s = story(5, i);
+    const std::string q = s.question;
+    if (q.rfind("What did ", 0) == 0) {
+      forms["what"]++;
+    } else if (q.rfind("Who did ", 0) == 0) {
+      forms["to whom"]++;
+    } else if (q.rfind("Who received ", 0) == 0) {
+      forms["received"]++;
+    } else if (q.find(" to ") != std::string::npos) {
+      forms["who to"]++;
+    } else {
+      forms["who"]++;
+    }
+  }
+  EXPECT_EQ(forms.size(), 5u);
+  for (auto [f, c] : forms) EXPECT_GT(c, 50) << f;
+}
+
+// Sentences of the generated stories keep their meaning when mixed with unrelated prose.
+TEST(BabiWorld, SolverIgnoresUnrelatedProse) {
+  const std::vector<std::string> prose = {
+      "The weather was mild for the season.",
+      "He went to the market early.",
+      "Nobody expected the letter to arrive so soon.",
+      "It is in the nature of rivers to wander.",
+      "The road is long of the valley.",
+      "She took a long walk there.",
+      "They gave up on the old plan.",
+      "Where is the line between work and play?",
+      "A cat sat by the window, watching.",
+  };
+  for (int task : implemented_tasks()) {
+    Rng mix(99 + task);
+    for (uint64_t i = 0; i < 500; ++i) {
+      const Story s = story(task, i);
+      std::vector<std::string> noisy;
+      for (const auto& f : s.facts) {
+        for (int k = static_cast<int>(mix.below(3)); k > 0; --k) noisy.push_back(mix.pick(prose));
+        noisy.push_back(f);
+      }
+      noisy.push_back(mix.pick(prose));
+      ASSERT_EQ(solve_babi(task, noisy, s.question), s.answer) << describe(s);
+    }
+  }
+}
+
+TEST(BabiWorld, ExamplesAreShortAndCorrect) {
+  for (int task : implemented_tasks()) {
+    Rng rng(777 + task);
+    for (int i = 0; i < 200; ++i) {
+      const Story s = hsa::babi::example(task, rng);
+      ASSERT_GE(s.facts.size(), 2u) << describe(s);
+      ASSERT_LE(s.facts.size(), 6u) << describe(s);
+      ASSERT_EQ(solve_babi(task, s.facts, s.question), s.answer) << describe(s);
+    }
+  }
+}
+
+TEST(BabiWorld, LabelSets) {
+  const std::vector<std::string> rooms = {"bathroom", "bedroom", "garden", "hallway", "kitchen", "office"};
+  for (int task = 1; task <= 4; ++task) {
+    auto l = hsa::babi::label_set(task);
+    std::sort(l.begin(), l.end());
+    EXPECT_EQ(l, rooms) << task;
+  }
+  auto l5 = hsa::babi::label_set(5);
+  std::sort(l5.begin(), l5.end());
+  EXPECT_EQ(l5, (std::vector<std::string>{"apple", "bill", "football", "fred", "jeff", "mary", "milk"}));
+}
+
+// Every name and content word of the stories is in vocabulary(), lowercase.
+TEST(BabiWorld, VocabularyCoversStories) {
+  const auto& vocab = hsa::babi::vocabulary();
+  const std::set<std::string> v(vocab.begin(), vocab.end());
+  for (const auto& w : vocab)
+    for (char c : w) EXPECT_TRUE(std::islower(static_cast<unsigned char>(c))) << w;
+  // Words that are grammar, verbs or answers rather than story content.
+  const std::set<std::string> grammar = {
+      "the", "to", "back", "moved", "went", "journeyed", "travelled", "got", "grabbed", "picked", "up", "took",
+      "there", "dropped", "discarded", "put", "down", "left", "gave", "handed", "passed", "is", "in", "of",
+      "not", "no", "longer", "either", "or", "what", "where", "who", "was", "before", "did", "give", "received",
+      "how", "many", "objects", "carrying", "and", "then", "after", "that", "afterwards", "following", "he",
+      "she", "they"};
+  for (int task : implemented_tasks()) {
+    for (uint64_t i = 0; i < 300; ++i) {
+      const Story s = story(task, i);
+      std::vector<std::string> sentences = s.facts;
+      sentences.push_back(s.question);
+      for (const auto& sentence : sentences) {
+        std::string word;
+        for (size_t k = 0; k <= sentence.size(); ++k) {
+          const char c = k < sentence.size() ? sentence[k] : ' ';
+          if (std::isalpha(static_cast<unsigned char>(c))) {
+            word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          } else if (!word.empty()) {
+            EXPECT_TRUE(grammar.count(word) || v.count(word)) << "'" << word << "' in: " << sentence;
+            word.clear();
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Hand-written stories for the solver.
+
+TEST(BabiSolver, Qa1LatestMoveWins) {
+  const std::vector<std::string> f = {"Mary moved to the bathroom.", "John went to the hallway.",
+                                      "Mary went back to the kitchen.", "John journeyed to the garden."};
+  EXPECT_EQ(solve_babi(1, f, "Where is Mary?"), "kitchen");
+  EXPECT_EQ(solve_babi(1, f, "Where is John?"), "garden");
+  EXPECT_EQ(solve_babi(1, f, "Where is Sandra?"), "");
+  EXPECT_EQ(solve_babi(1, {"Daniel travelled to the office."}, "Where is Daniel?"), "office");
+}
+
+TEST(BabiSolver, Qa2CarriedObjectMovesDroppedObjectStays) {
+  const std::vector<std::string> f = {
+      "Mary moved to the kitchen.",      // 0
+      "Mary picked up the apple there.",  // 1
+      "Mary travelled to the garden.",    // 2
+      "Mary dropped the apple.",          // 3: the apple stays in the garden
+      "Mary went to the office.",         // 4
+      "John grabbed the football.",       // 5: John has not been located yet
+  };
+  EXPECT_EQ(solve_babi(2, {f.begin(), f.begin() + 3}, "Where is the apple?"), "garden");
+  EXPECT_EQ(solve_babi(2, f, "Where is the apple?"), "garden");
+  EXPECT_EQ(solve_babi(2, f, "Where is the football?"), "");
+  auto g = f;
+  g.push_back("John went back to the hallway.");
+  EXPECT_EQ(solve_babi(2, g, "Where is the football?"), "hallway");
+  g.push_back("John left the football there.");
+  g.push_back("John moved to the bedroom.");
+  EXPECT_EQ(solve_babi(2, g, "Where is the football?"), "hallway");
+  // Dropped by someone whose place is unknown: unknown.
+  EXPECT_EQ(solve_babi(2, {"Sandra took the milk there.", "Sandra put down the milk."}, "Where is the milk?"), "");
+}
+
+TEST(BabiSolver, Qa3PlaceBefore) {
+  const std::vector<std::string> f = {
+      "Sandra got the milk there.",      // unknown place
+      "Sandra moved to the kitchen.",    // milk: kitchen
+      "Sandra went to the hallway.",     // milk: hallway
+      "Sandra discarded the milk.",      // stays in the hallway
+      "Daniel went to the hallway.",
+      "Daniel took the milk there.",
+      "Daniel travelled to the office.",  // milk: office
+  };
+  EXPECT_EQ(solve_babi(3, {f.begin(), f.begin() + 3}, "Where was the milk before the hallway?"), "kitchen");
+  EXPECT_EQ(solve_babi(3, {f.begin(), f.begin() + 2}, "Where was the milk before the kitchen?"), "");
+  EXPECT_EQ(solve_babi(3, f, "Where was the milk before the office?"), "hallway");
+}
+
+TEST(BabiSolver, Qa4DirectRelationsOnly) {
+  const std::vector<std::string> f = {"The kitchen is north of the office.", "The garden is south of the office."};
+  EXPECT_EQ(solve_babi(4, f, "What is north of the office?"), "kitchen");
+  EXPECT_EQ(solve_babi(4, f, "What is south of the kitchen?"), "office");
+  EXPECT_EQ(solve_babi(4, f, "What is north of the garden?"), "office");
+  EXPECT_EQ(solve_babi(4, f, "What is the office south of?"), "kitchen");
+  EXPECT_EQ(solve_babi(4, f, "What is the office north of?"), "garden");
+  EXPECT_EQ(solve_babi(4, f, "What is the garden south of?"), "office");
+  EXPECT_EQ(solve_babi(4, f, "What is west of the office?"), "");
+}
+
+TEST(BabiSolver, Qa5GiveTransfers) {
+  const std::vector<std::string> f = {
+      "Fred went to the kitchen.",   "Bill journeyed to the kitchen.", "Fred picked up the milk there.",
+      "Fred gave the milk to Bill.", "Bill handed the milk to Fred.",  "Jeff moved to the garden.",
+  };
+  EXPECT_EQ(solve_babi(5, f, "What did Fred give to Bill?"), "milk");
+  EXPECT_EQ(solve_babi(5, f, "Who gave the milk to Fred?"), "bill");
+  EXPECT_EQ(solve_babi(5, f, "Who did Bill give the milk to?"), "fred");
+  EXPECT_EQ(solve_babi(5, f, "Who received the milk?"), "");  // Bill, then Fred: not unique
+  EXPECT_EQ(solve_babi(5, f, "Who gave the milk?"), "");
+  EXPECT_EQ(solve_babi(5, {f.begin(), f.begin() + 4}, "Who received the milk?"), "bill");
+  EXPECT_EQ(solve_babi(7, f, "How many objects is Fred carrying?"), "one");
+  EXPECT_EQ(solve_babi(7, f, "How many objects is Bill carrying?"), "none");
+  EXPECT_EQ(solve_babi(7, f, "How many objects is Mary carrying?"), "");  // never mentioned
+}
+
+TEST(BabiSolver, Qa6YesNo) {
+  const std::vector<std::string> f = {"John travelled to the hallway.", "Mary got the apple there.",
+                                      "John went back to the bedroom."};
+  EXPECT_EQ(solve_babi(6, f, "Is John in the bedroom?"), "yes");
+  EXPECT_EQ(solve_babi(6, f, "Is John in the hallway?"), "no");
+  EXPECT_EQ(solve_babi(6, f, "Is Mary in the hallway?"), "");
+}
+
+TEST(BabiSolver, Qa7Qa8Carrying) {
+  const std::vector<std::string> f = {
+      "Daniel took the football.",  "Daniel went to the garden.",  "Sandra went to the garden.",
+      "Daniel grabbed the apple.",  "Daniel passed the football to Sandra.", "Daniel picked up the milk there.",
+      "Sandra put down the football.",
+  };
+  EXPECT_EQ(solve_babi(8, f, "What is Daniel carrying?"), "apple,milk");
+  EXPECT_EQ(solve_babi(7, f, "How many objects is Daniel carrying?"), "two");
+  EXPECT_EQ(solve_babi(8, f, "What is Sandra carrying?"), "nothing");
+  EXPECT_EQ(solve_babi(8, {f.begin(), f.begin() + 5}, "What is Sandra carrying?"), "football");
+  EXPECT_EQ(solve_babi(8, {f.begin(), f.begin() + 4}, "What is Daniel carrying?"), "football,apple");
+}
+
+TEST(BabiSolver, Qa9Negation) {
+  const std::vector<std::string> f = {"Mary is in the office.", "John is not in the kitchen.",
+                                      "Sandra is no longer in the garden.", "Daniel moved to the hallway."};
+  EXPECT_EQ(solve_babi(9, f, "Is Mary in the office?"), "yes");
+  EXPECT_EQ(solve_babi(9, f, "Is Mary in the kitchen?"), "no");
+  EXPECT_EQ(solve_babi(9, f, "Is John in the kitchen?"), "no");
+  EXPECT_EQ(solve_babi(9, f, "Is John in the office?"), "");
+  EXPECT_EQ(solve_babi(9, f, "Is Sandra in the garden?"), "no");
+  EXPECT_EQ(solve_babi(9, f, "Is Daniel in the hallway?"), "yes");
+  auto g = f;
+  g.push_back("Mary is not in the office.");
+  EXPECT_EQ(solve_babi(9, g, "Is Mary in the office?"), "no");
+  EXPECT_EQ(solve_babi(9, g, "Is Mary in the kitchen?"), "");
+}
+
+TEST(BabiSolver, Qa10Indefinite) {
+  const std::vector<std::string> f = {"Julie is either in the school or the park.", "Bill is in the cinema.",
+                                      "Fred went to the office.", "Fred is either in the kitchen or the bedroom."};
+  EXPECT_EQ(solve_babi(10, f, "Is Julie in the park?"), "maybe");
+  EXPECT_EQ(solve_babi(10, f, "Is Julie in the school?"), "maybe");
+  EXPECT_EQ(solve_babi(10, f, "Is Julie in the cinema?"), "no");
+  EXPECT_EQ(solve_babi(10, f, "Is Bill in the cinema?"), "yes");
+  EXPECT_EQ(solve_babi(10, f, "Is Fred in the office?"), "no");
+  EXPECT_EQ(solve_babi(10, f, "Is Mary in the office?"), "");
+}
+
+TEST(BabiSolver, Qa11Qa13Pronouns) {
+  const std::vector<std::string> f = {"Mary went to the kitchen.", "Then she journeyed to the garden.",
+                                      "Daniel moved to the office.", "Afterwards he went back to the hallway."};
+  EXPECT_EQ(solve_babi(11, f, "Where is Mary?"), "garden");
+  EXPECT_EQ(solve_babi(11, f, "Where is Daniel?"), "hallway");
+  // Unrelated prose between a sentence and its pronoun does not break the reference.
+  EXPECT_EQ(solve_babi(11, {"Mary went to the kitchen.", "The rain kept falling.", "Then she moved to the office."},
+                       "Where is Mary?"),
+            "office");
+  const std::vector<std::string> g = {"Sandra and John travelled to the bedroom.", "Following that they moved to the office.",
+                                      "Mary and John went to the bathroom."};
+  EXPECT_EQ(solve_babi(13, g, "Where is Sandra?"), "office");
+  EXPECT_EQ(solve_babi(13, g, "Where is John?"), "bathroom");
+  EXPECT_EQ(solve_babi(12, g, "Where is Mary?"), "bathroom");
+  EXPECT_EQ(solve_babi(12, g, "Where is Daniel?"), "");
+  // A pronoun of the wrong number cannot be resolved.
+  EXPECT_EQ(solve_babi(13, {"Mary went to the kitchen.", "Then they went to the office."}, "Where is Mary?"), "kitchen");
+}
+
+}  // namespace

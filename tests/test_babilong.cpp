@@ -1,0 +1,97 @@
+// BABILong: the story's answer re-derived from the sample's context by the independent bAbI solver, exact
+// budgets (BABILong pads to the token), fact order and positions, determinism.
+#include <gtest/gtest.h>
+
+#include "generators/babi_world.h"
+#include "tests/sample_checkers.h"
+#include "tests/test_env.h"
+
+namespace hsa::testing {
+namespace {
+
+std::vector<std::string> babilong_tasks() {
+  std::vector<std::string> out;
+  for (int k = 1; k <= 20; ++k)
+    if (babi::is_supported(k)) out.push_back("qa" + std::to_string(k));
+  return out;
+}
+
+Generator& gen() {
+  static Generator g(default_options());
+  return g;
+}
+
+void check(Generator& g, const std::string& task, int64_t L, uint64_t n) {
+  for (uint64_t i = 0; i < n; ++i) {
+    Sample s = g.make(task, L, i, 42);
+    SCOPED_TRACE(task + " L=" + std::to_string(L) + " i=" + std::to_string(i));
+    EXPECT_EQ(check_answer(s), "");
+    // Exact budget; the last background sentence is cut at the token level, so its decoded text may
+    // re-tokenize a few tokens differently.
+    EXPECT_EQ(check_budget(s, *project_tokenizer(), 1, 4), "");
+    int64_t prev = -1;
+    for (const auto& m : s.markers) {
+      EXPECT_GE(m.token_pos, prev);  // facts keep their order
+      prev = m.token_pos;
+      std::span<const int32_t> ids(s.input_ids.data() + m.token_pos, static_cast<size_t>(m.token_len));
+      const std::string fact = project_tokenizer()->decode(ids);
+      EXPECT_NE(s.context.find(fact.substr(1)), std::string::npos);
+    }
+  }
+}
+
+class BabilongTask : public ::testing::TestWithParam<std::string> {};
+TEST_P(BabilongTask, AnswersDerivableAt4K) { check(gen(), GetParam(), 4096, 10); }
+TEST_P(BabilongTask, AnswersDerivableAt128K) { check(gen(), GetParam(), 131072, 1); }
+INSTANTIATE_TEST_SUITE_P(All, BabilongTask, ::testing::ValuesIn(babilong_tasks()));
+
+class BabilongTask1M : public ::testing::TestWithParam<std::string> {};
+TEST_P(BabilongTask1M, AnswersDerivableAt1M) { check(gen(), GetParam(), 1 << 20, 1); }
+INSTANTIATE_TEST_SUITE_P(Subset, BabilongTask1M, ::testing::Values("qa1", "qa2", "qa3"));
+
+TEST(Babilong, FullPromptHasInstructionExamplesAndPostPrompt) {
+  GenOptions o = default_options();
+  o.babilong_prompt = "full";
+  Generator g(o);
+  check(g, "qa2", 4096, 3);
+  Sample s = g.make("qa2", 4096, 0, 1);
+  EXPECT_NE(s.input.find("Example:\n"), std::string::npos);
+  EXPECT_NE(s.input.find("Always return your answer in the following format: The 'item' is in 'location'."), std::string::npos);
+  EXPECT_NE(s.input.find("\nContext: "), std::string::npos);
+}
+
+TEST(Babilong, FieldsAndLabels) {
+  for (int k = 1; k <= 5; ++k) {
+    Sample s = gen().make("qa" + std::to_string(k), 4096, 1, 5);
+    const auto& labels = babi::label_set(k);
+    EXPECT_NE(std::find(labels.begin(), labels.end(), s.outputs[0]), labels.end()) << s.outputs[0];
+    EXPECT_EQ(s.answer, " " + s.outputs[0]);
+    EXPECT_EQ(s.answer_prefix, "\nAnswer:");
+    EXPECT_EQ(s.input.rfind("Context: ", 0), 0u);
+    EXPECT_EQ(s.metric, "babilong_labels");
+  }
+}
+
+TEST(Babilong, Deterministic) {
+  Generator other(default_options());
+  Sample a = gen().make("qa3", 32768, 4, 2), b = other.make("qa3", 32768, 4, 2);
+  EXPECT_EQ(a.input, b.input);
+  EXPECT_EQ(a.hash, b.hash);
+  EXPECT_NE(a.hash, gen().make("qa3", 32768, 5, 2).hash);
+}
+
+TEST(Babilong, BackgroundNeverReadsAsStory) {
+  // Every fact the simulator writes is caught by the background filter, so no background sentence can pass
+  // for one.
+  for (int k = 1; k <= 20; ++k) {
+    if (!babi::is_supported(k)) continue;
+    Rng rng(k);
+    for (int i = 0; i < 200; ++i)
+      for (const auto& f : babi::generate(k, rng).facts) EXPECT_TRUE(is_contaminating(f)) << "qa" << k << ": " << f;
+  }
+  Rng rng(3);
+  for (int i = 0; i < 20000; ++i) EXPECT_FALSE(is_contaminating(prose::sentence(rng)));
+}
+
+}  // namespace
+}  // namespace hsa::testing

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs the test suites (after tools/setup.sh): GoogleTest through ctest, and the check that the default
+# tokenizer rebuilds byte-identically from our own generators.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v nvcc >/dev/null && [ -x /usr/local/cuda/bin/nvcc ]; then export PATH=/usr/local/cuda/bin:$PATH; fi
+cmake --build build -j"$(nproc)"
+tools/build_tokenizer.sh
+ctest --test-dir build --output-on-failure -j"$(nproc)"
