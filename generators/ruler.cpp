@@ -139,7 +139,9 @@ class DistractorSource : public UnitSource {
     ruler::draw_value(key_kind_, r);
     return ruler::draw_value(value_kind_, r);
   }
-  static constexpr uint64_t kPool = 1u << 20;
+  // 131072 distinct distractors: a 32M-token sample uses each about six times, and the pool is tokenized
+  // once per process instead of 800K fresh UUID pairs per sample.
+  static constexpr uint64_t kPool = 1u << 17;
 
  private:
   Rng rng(uint64_t j) const { return Rng(hash64(&j, sizeof j, hash64(spec_))); }
