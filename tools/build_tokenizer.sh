@@ -19,11 +19,12 @@ command -v spm_train >/dev/null || { echo "build_tokenizer: spm_train not found 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$hsa" tokenizer-corpus --lines 200000 --out "$work/corpus.txt"
-spm_train --input="$work/corpus.txt" --model_prefix="$work/hsa-8k" --vocab_size=8192 --model_type=bpe \
+# Relative paths: the model file records its training options, input and prefix names included.
+(cd "$work" && spm_train --input=corpus.txt --model_prefix=hsa-8k --vocab_size=8192 --model_type=bpe \
   --character_coverage=1.0 --byte_fallback=true --split_digits=true --normalization_rule_name=identity \
   --add_dummy_prefix=false --remove_extra_whitespaces=false --user_defined_symbols=$'\n' \
   --num_threads=1 --input_sentence_size=0 --shuffle_input_sentence=false --max_sentence_length=8192 \
-  --minloglevel=2 >"$work/train.log" 2>&1 || { cat "$work/train.log" >&2; exit 1; }
+  --minloglevel=2 >train.log 2>&1) || { cat "$work/train.log" >&2; exit 1; }
 sum=$(cd "$work" && sha256sum hsa-8k.model)
 if [ "${1:-}" = "--write" ]; then
   cp "$work/hsa-8k.model" "$root/models/tokenizer/hsa-8k.model"
