@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "generators/babi_world.h"
+#include "generators/haystack.h"
 #include "tests/sample_checkers.h"
 #include "tests/test_env.h"
 
@@ -91,6 +92,61 @@ TEST(Babilong, BackgroundNeverReadsAsStory) {
   }
   Rng rng(3);
   for (int i = 0; i < 20000; ++i) EXPECT_FALSE(is_contaminating(prose::sentence(rng)));
+}
+
+}  // namespace
+}  // namespace hsa::testing
+
+namespace hsa::testing {
+namespace {
+
+// A user corpus (PG19 layout) with sentences that would read as story facts or needles: they must be
+// filtered out, so the answer stays derivable and unique.
+TEST(Babilong, UserCorpusIsFiltered) {
+  const std::string dir = temp_dir() + "/corpus";
+  std::filesystem::create_directories(dir + "/sub");
+  Rng rng(21);
+  std::ofstream a(dir + "/a.txt"), b(dir + "/sub/b.txt");
+  for (int i = 0; i < 400; ++i) {
+    a << prose::sentence(rng) << " ";
+    if (i % 7 == 0) a << "Mary went back to the kitchen. ";
+    if (i % 11 == 0) b << "One of the special magic numbers for tidy-otter is: 1234567. ";
+    b << prose::sentence(rng) << "\n";
+  }
+  a.close();
+  b.close();
+  std::ofstream(dir + "/ignored.md") << "Daniel moved to the garden.";
+  GenOptions o = default_options();
+  o.haystack = "dir:" + dir;
+  Generator g(o);
+  for (const std::string task : {"qa1", "qa2"}) {
+    check(g, task, 16384, 3);
+    Sample s = g.make(task, 16384, 0, 1);
+    EXPECT_EQ(s.context.find("special magic"), std::string::npos);
+  }
+  Sample n = g.make("niah_single_2", 16384, 0, 1);
+  EXPECT_EQ(check_answer(n), "");
+  EXPECT_EQ(n.input.find("Mary went back"), std::string::npos);
+  EXPECT_NE(n.input.find(prose::sentence(*std::make_unique<Rng>(21))), std::string::npos);  // corpus text is used
+}
+
+TEST(Babilong, EssayJsonHaystack) {
+  const std::string path = temp_dir() + "/essays.json";
+  Rng rng(5);
+  std::string text;
+  for (int i = 0; i < 300; ++i) text += prose::sentence(rng) + " ";
+  std::ofstream(path) << nlohmann::json{{"text", text}}.dump();
+  GenOptions o = default_options();
+  o.haystack = "essay:" + path;
+  Generator g(o);
+  for (const std::string task : {"niah_single_2", "niah_multivalue"}) {
+    Sample s = g.make(task, 8192, 1, 1);
+    EXPECT_EQ(check_answer(s), "") << task;
+    EXPECT_EQ(check_budget(s, *project_tokenizer(), 80, 0), "") << task;
+  }
+  std::ofstream(temp_dir() + "/bad.json") << "[1, 2, 3]";
+  o.haystack = "essay:" + temp_dir() + "/bad.json";
+  EXPECT_THROW(Generator{o}, Error);
 }
 
 }  // namespace
