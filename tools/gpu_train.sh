@@ -8,29 +8,34 @@ cd "$(dirname "$0")/.."
 config=$1 name=$2 minutes=$3
 OUT=${OUT:-/tmp/hsa-out}
 mkdir -p "$OUT"
-cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DHSA_CUDA=OFF -DHSA_BUILD_TESTS=OFF -DHSA_BUILD_BENCH=OFF >/dev/null
-cmake --build build-gpu -j"$(nproc)" --target hsa >/dev/null
+hsa=${HSA_BIN:-}
+if [ -z "$hsa" ]; then
+  cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DHSA_CUDA=OFF -DHSA_BUILD_TESTS=OFF -DHSA_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-gpu -j"$(nproc)" --target hsa >/dev/null
+  hsa=build-gpu/hsa
+fi
 data=/tmp/hsa-data
 mkdir -p "$data"
 # The mixture of the first model (issue: single, multikey, multivalue, multiquery needles, vt, BABILong qa1-qa5)
 # at 1K, 2K and 4K tokens, one process per (task, length).
 tasks="niah_single_1 niah_single_2 niah_single_3 niah_multikey_1 niah_multikey_2 niah_multikey_3 niah_multivalue niah_multiquery vt qa1 qa2 qa3 qa4 qa5"
-files=()
+files=() pids=()
 for t in $tasks; do
   for L in 1K 2K 4K; do
     n=$([ "$L" = 4K ] && echo "${N4K:-3000}" || echo "${NSHORT:-2000}")
-    build-gpu/hsa generate --task "$t" --length "$L" --n "$n" --seed 1 --quiet --out "$data/$t-$L.h5" &
+    "$hsa" generate --task "$t" --length "$L" --n "$n" --seed 1 --quiet --out "$data/$t-$L.h5" &
+    pids+=($!)
     files+=("$data/$t-$L.h5")
   done
 done
-wait
+for p in "${pids[@]}"; do wait "$p"; done
 du -sh "$data"
 list=$(IFS=,; echo "${files[*]}")
 run=/tmp/hsa-run-$name
 export PYTHONPATH=train PYTHONUNBUFFERED=1
-python3 -m hsa.train --config "$config" --data "$list" --out "$run" --steps "${STEPS:-100000}" \
+${PYTHON:-python3} -m hsa.train --config "$config" --data "$list" --out "$run" --steps "${STEPS:-100000}" \
   --time-budget-min "$minutes" --eval-every "${EVAL_EVERY:-200}" --eval-rows 280 ${TRAIN_ARGS:-}
-python3 -m hsa.export --run "$run" --config "$config" --tokenizer models/tokenizer/hsa-8k.model --out "$run/export" --name "$name"
+${PYTHON:-python3} -m hsa.export --run "$run" --config "$config" --tokenizer models/tokenizer/hsa-8k.model --out "$run/export" --name "$name"
 cp "$run/log.jsonl" "$OUT/$name-log.jsonl"
 cd "$run/export"
 cp config.json MODEL_CARD.md "$OUT/"

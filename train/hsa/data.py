@@ -1,0 +1,94 @@
+"""Training data: the HDF5 token datasets written by `hsa generate --out FILE.h5`.
+
+A dataset row is prompt ids + answer ids with a loss mask over the answer span. Several files form a mixture;
+rows are split into train / held-out by their content hash (deterministic, independent of file order), and
+the training order is a seeded permutation per epoch, so a run resumes exactly from (epoch, position).
+"""
+from dataclasses import dataclass
+
+import h5py
+import numpy as np
+import torch
+
+FORMAT = "hsa-token-dataset-1"
+
+
+@dataclass
+class Row:
+    file: int
+    index: int  # row index within its file
+    task: str
+    length: int
+
+
+class TokenDatasets:
+    def __init__(self, paths, heldout_every: int = 50):
+        self.paths = list(paths)
+        self.files, self.rows_train, self.rows_heldout = [], [], []
+        self.tokenizer_hash = None
+        for fi, p in enumerate(self.paths):
+            try:
+                f = h5py.File(p, "r")
+            except OSError as e:
+                raise ValueError(f"data: cannot open '{p}': {e}") from None
+            fmt = f.attrs.get("format")
+            if isinstance(fmt, bytes):
+                fmt = fmt.decode()
+            if fmt != FORMAT:
+                raise ValueError(f"data: '{p}' is not an hsa token dataset (format {fmt!r})")
+            th = f.attrs["tokenizer_hash"]
+            th = th.decode() if isinstance(th, bytes) else str(th)
+            if self.tokenizer_hash is None:
+                self.tokenizer_hash = th
+            elif th != self.tokenizer_hash:
+                raise ValueError(f"data: '{p}' was made with another tokenizer ({th} vs {self.tokenizer_hash})")
+            names = f.attrs["task_names"]
+            names = (names.decode() if isinstance(names, bytes) else str(names)).split(",")
+            offsets = f["offsets"][:]
+            tasks = f["task"][:]
+            hashes = f["hash"][:]
+            lengths = f["length"][:]
+            self.files.append({"h5": f, "offsets": offsets})
+            for i in range(len(offsets) - 1):
+                row = Row(fi, i, names[tasks[i]], int(lengths[i]))
+                (self.rows_heldout if int(hashes[i]) % heldout_every == 0 else self.rows_train).append(row)
+        if not self.rows_train:
+            raise ValueError("data: no training rows")
+
+    def tokens(self, row: Row):
+        f = self.files[row.file]
+        a, b = int(f["offsets"][row.index]), int(f["offsets"][row.index + 1])
+        return f["h5"]["tokens"][a:b], f["h5"]["loss_mask"][a:b]
+
+    def batch(self, rows, pad_id: int = 0):
+        """Right-padded (ids, targets, answer mask, lm mask) tensors: position t predicts token t+1."""
+        seqs = [self.tokens(r) for r in rows]
+        n = max(len(t) for t, _ in seqs) - 1
+        ids = np.full((len(rows), n), pad_id, dtype=np.int64)
+        tgt = np.full((len(rows), n), pad_id, dtype=np.int64)
+        ans = np.zeros((len(rows), n), dtype=np.float32)
+        lm = np.zeros((len(rows), n), dtype=np.float32)
+        for i, (t, m) in enumerate(seqs):
+            k = len(t) - 1
+            ids[i, :k] = t[:-1]
+            tgt[i, :k] = t[1:]
+            ans[i, :k] = m[1:]
+            lm[i, :k] = 1.0 - m[1:]
+        return torch.from_numpy(ids), torch.from_numpy(tgt), torch.from_numpy(ans), torch.from_numpy(lm)
+
+    def order(self, seed: int, epoch: int):
+        g = np.random.default_rng([seed, epoch])
+        return g.permutation(len(self.rows_train))
+
+
+def batches(ds: TokenDatasets, seed: int, epoch: int, tokens_per_batch: int):
+    """Yields lists of training rows of one length each (no padding waste), in a seeded order: rows are
+    visited in a per-epoch permutation and collected into per-length buckets of tokens_per_batch tokens."""
+    buckets = {}
+    for k in ds.order(seed, epoch):
+        row = ds.rows_train[k]
+        b = buckets.setdefault(row.length, [])
+        b.append(row)
+        if len(b) * row.length >= tokens_per_batch:
+            yield b
+            buckets[row.length] = []

@@ -1,0 +1,96 @@
+"""Export a trained run as a model directory the engine loads:
+config.json, model.safetensors (names = state_dict keys), tokenizer.model, MODEL_CARD.md.
+
+    PYTHONPATH=train python3 -m hsa.export --run runs/tiny --config cfg.json \
+        --tokenizer models/tokenizer/hsa-8k.model --out models/hsa-tiny [--dtype bf16] [--name hsa-tiny]
+
+Every number in the model card comes from the run's checkpoint and log (steps, tokens, wall time, card,
+held-out accuracy) and from the datasets' metadata (data mix); nothing is typed in by hand.
+"""
+import argparse
+import collections
+import json
+import os
+import shutil
+import sys
+
+import h5py
+import torch
+
+from .config import ModelConfig
+from .safetensors_io import save_file
+
+DTYPES = {"f32": torch.float32, "bf16": torch.bfloat16, "f16": torch.float16}
+
+
+def data_mix(paths):
+    mix = collections.Counter()
+    for p in paths:
+        with h5py.File(p, "r") as f:
+            names = f.attrs["task_names"]
+            names = (names.decode() if isinstance(names, bytes) else str(names)).split(",")
+            for t, L in zip(f["task"][:], f["length"][:]):
+                mix[(names[t], int(L))] += 1
+    return mix
+
+
+def card(name, cfg, n_params, state, log, mix, dtype):
+    evals = [r for r in log if "heldout" in r]
+    last = evals[-1]["heldout"] if evals else {}
+    args = state["args"]
+    lines = [f"# {name}", "",
+             f"A {n_params / 1e6:.1f}M-parameter `{cfg.architecture}` model of the HSA family (spec/MODEL.md), trained by this",
+             "project on its own generated tasks. It is a small research artefact for testing the engine and the",
+             "harness end to end, not a general language model.", "",
+             "## Architecture", "", "```json", json.dumps(cfg.to_dict(), indent=2), "```", "",
+             "## Training", "",
+             f"- steps: {state['step']}, tokens: {state['tokens']:,}, wall time: {state['seconds'] / 60:.1f} min",
+             f"- device: {state.get('device', 'unknown')}, torch {state.get('torch', '?')}",
+             f"- optimizer: AdamW (betas 0.9/0.95, weight decay {args['weight_decay']}), lr {args['lr']} -> {args['min_lr']} "
+             f"(warm-up {args['warmup']}, cosine), clip {args['clip']}, {args['tokens_per_batch']} tokens per batch, "
+             f"bf16 autocast on CUDA, seed {args['seed']}",
+             f"- loss: cross-entropy on the answer span" + (f" + {args['lm_weight']} x LM loss elsewhere" if args['lm_weight'] else ""),
+             f"- weights stored as {dtype}", "",
+             "## Data mix (samples, from `hsa generate`)", "", "| task | length | samples |", "|---|---|---|"]
+    for (t, L), n in sorted(mix.items()):
+        lines.append(f"| {t} | {L} | {n} |")
+    lines += ["", "## Held-out teacher-forced accuracy (measured at the end of training)", "",
+              "Exact match: every answer token is the argmax at its position; rows held out by content hash",
+              "(never trained on), at the longest training length.", "",
+              "| task | length | rows | exact match | token accuracy |", "|---|---|---|---|---|"]
+    for t, v in sorted(last.items()):
+        lines.append(f"| {t} | {v.get('length', '')} | {v['n']} | {100 * v['exact_match']:.1f}% | {100 * v['token_acc']:.1f}% |")
+    lines += ["", "## Not measured here", "",
+              "Accuracy beyond the training length and generative (greedy) accuracy are measured by the harness with",
+              "the engine; see results/ when those land."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--tokenizer", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--dtype", default="bf16", choices=sorted(DTYPES))
+    ap.add_argument("--name", default=None)
+    args = ap.parse_args(argv)
+    cfg = ModelConfig.from_json(args.config)
+    ck = torch.load(os.path.join(args.run, "checkpoint.pt"), map_location="cpu")
+    sd = {k: v.to(DTYPES[args.dtype]) for k, v in ck["model"].items()}
+    log = [json.loads(l) for l in open(os.path.join(args.run, "log.jsonl"))]
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "config.json"), "w") as f:
+        json.dump(cfg.to_dict(), f, indent=2)
+        f.write("\n")
+    save_file(sd, os.path.join(args.out, "model.safetensors"), {"format": "pt", "producer": "hsa.export"})
+    shutil.copyfile(args.tokenizer, os.path.join(args.out, "tokenizer.model"))
+    mix = data_mix(ck["state"]["args"]["data"].split(","))
+    n_params = sum(v.numel() for v in ck["model"].values())
+    with open(os.path.join(args.out, "MODEL_CARD.md"), "w") as f:
+        f.write(card(args.name or os.path.basename(os.path.normpath(args.out)), cfg, n_params, ck["state"], log, mix, args.dtype))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

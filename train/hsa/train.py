@@ -1,0 +1,191 @@
+"""Trainer: the HSA model family on `hsa generate` token datasets.
+
+    PYTHONPATH=train python3 -m hsa.train --config cfg.json --data a.h5,b.h5 --out runs/tiny \
+        --steps 3000 --time-budget-min 10
+
+AdamW with linear warm-up and cosine decay, bf16 autocast on CUDA, gradient clipping, loss on the answer
+span (plus an optional LM loss on the rest), periodic teacher-forced exact-match accuracy per task on the
+held-out rows, JSONL logs, a progress line, and checkpoints that resume exactly: model, optimizer, scheduler,
+RNG states and the data cursor (epoch, batch) are saved together, and batches are a pure function of
+(seed, epoch, batch index), so a resumed run sees the same data in the same order.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+from .config import ModelConfig
+from .data import TokenDatasets, batches
+from .model import HSAModel
+
+
+def lr_at(step, seconds, args):
+    """Linear warm-up, then cosine decay over the run; with a time budget the run's progress is the larger of
+    the step fraction and the time fraction, so a time-bounded run still ends its schedule."""
+    if step < args.warmup:
+        return args.lr * (step + 1) / args.warmup
+    p = (step - args.warmup) / max(1, args.steps - args.warmup)
+    if args.time_budget_min > 0:
+        p = max(p, seconds / (args.time_budget_min * 60))
+    p = min(1.0, p)
+    return args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * p))
+
+
+def autocast(device):
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast("cpu", enabled=False)
+
+
+@torch.no_grad()
+def evaluate(model, ds, device, max_rows=None):
+    """Teacher-forced exact match per task: every answer token is the argmax at its position."""
+    model.eval()
+    stats = {}
+    # The same rows every time: the first held-out rows of each task at the evaluation length.
+    L = max(r.length for r in ds.rows_heldout) if ds.rows_heldout else 0
+    by_task = {}
+    for r in ds.rows_heldout:
+        if r.length == L:
+            by_task.setdefault(r.task, []).append(r)
+    per_task = max(1, max_rows // max(1, len(by_task))) if max_rows else None
+    rows = [r for t in sorted(by_task) for r in by_task[t][:per_task]]
+    for r in rows:
+        ids, tgt, ans, _ = ds.batch([r])
+        ids, tgt, ans = ids.to(device), tgt.to(device), ans.to(device)
+        with autocast(device):
+            logits = model(ids)
+        pred = logits.argmax(-1)
+        ok = bool(((pred == tgt) | (ans == 0)).all())
+        tok_acc = float(((pred == tgt).float() * ans).sum() / ans.sum().clamp(min=1))
+        s = stats.setdefault(r.task, {"n": 0, "exact": 0, "token_acc": 0.0})
+        s["n"] += 1
+        s["exact"] += int(ok)
+        s["token_acc"] += tok_acc
+    model.train()
+    return {t: {"n": s["n"], "length": L, "exact_match": s["exact"] / s["n"], "token_acc": s["token_acc"] / s["n"]}
+            for t, s in stats.items()}
+
+
+def save_checkpoint(path, model, opt, state):
+    tmp = path + ".tmp"
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state,
+                "rng_cpu": torch.get_rng_state(),
+                "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}, tmp)
+    os.replace(tmp, path)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", required=True, help="model config.json")
+    ap.add_argument("--data", required=True, help="comma list of .h5 token datasets")
+    ap.add_argument("--out", required=True, help="run directory (checkpoint.pt, log.jsonl)")
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--tokens-per-batch", type=int, default=65536)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--min-lr", type=float, default=1e-4)
+    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--weight-decay", type=float, default=0.1)
+    ap.add_argument("--clip", type=float, default=1.0)
+    ap.add_argument("--lm-weight", type=float, default=0.0, help="weight of the LM loss outside the answer span")
+    ap.add_argument("--gumbel", type=float, default=0.0, help="Gumbel noise scale on retrieval scores in training")
+    ap.add_argument("--eval-every", type=int, default=250)
+    ap.add_argument("--eval-rows", type=int, default=200)
+    ap.add_argument("--ckpt-every", type=int, default=250)
+    ap.add_argument("--time-budget-min", type=float, default=0.0, help="stop (and checkpoint) after this many minutes")
+    ap.add_argument("--stop-after", type=int, default=0, help="checkpoint and stop at this step (as if killed)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = ap.parse_args(argv)
+
+    torch.manual_seed(args.seed)
+    device = torch.device(args.device)
+    cfg = ModelConfig.from_json(args.config)
+    ds = TokenDatasets(args.data.split(","))
+    model = HSAModel(cfg)
+    model.init_weights(args.seed)
+    model.to(device)
+    if hasattr(model, "gumbel_scale"):
+        model.gumbel_scale = args.gumbel
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.95))
+    os.makedirs(args.out, exist_ok=True)
+    ckpt = os.path.join(args.out, "checkpoint.pt")
+    state = {"step": 0, "epoch": 0, "batch": 0, "tokens": 0, "seconds": 0.0, "args": vars(args)}
+    if os.path.exists(ckpt):
+        c = torch.load(ckpt, map_location="cpu")
+        model.load_state_dict(c["model"])
+        opt.load_state_dict(c["opt"])
+        state.update(c["state"])
+        torch.set_rng_state(c["rng_cpu"])
+        if c["rng_cuda"] is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(c["rng_cuda"])
+        print(f"resumed from step {state['step']}", file=sys.stderr)
+    state["device"] = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    state["torch"] = torch.__version__
+    log = open(os.path.join(args.out, "log.jsonl"), "a")
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"model: {n_params / 1e6:.2f}M parameters; train rows {len(ds.rows_train)}, held-out {len(ds.rows_heldout)}",
+          file=sys.stderr)
+
+    model.train()
+    t_start = time.time() - state["seconds"]
+    stream = batches(ds, args.seed, state["epoch"], args.tokens_per_batch)
+    for _ in range(state["batch"]):  # skip to the saved cursor (index arithmetic only)
+        next(stream, None)
+    stop = False
+    while state["step"] < args.steps and not stop:
+        rows = next(stream, None)
+        if rows is None:
+            state["epoch"] += 1
+            state["batch"] = 0
+            stream = batches(ds, args.seed, state["epoch"], args.tokens_per_batch)
+            continue
+        state["batch"] += 1
+        ids, tgt, ans, lm = (t.to(device) for t in ds.batch(rows))
+        for g in opt.param_groups:
+            g["lr"] = lr_at(state["step"], state["seconds"], args)
+        with autocast(device):
+            logits = model(ids)
+        ce = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), tgt.reshape(-1), reduction="none").view_as(ans)
+        loss_ans = (ce * ans).sum() / ans.sum().clamp(min=1)
+        loss = loss_ans
+        if args.lm_weight > 0:
+            loss = loss + args.lm_weight * (ce * lm).sum() / lm.sum().clamp(min=1)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
+        opt.step()
+        state["step"] += 1
+        state["tokens"] += int(ids.numel())
+        state["seconds"] = time.time() - t_start
+        rec = {"step": state["step"], "loss_answer": float(loss_ans), "loss": float(loss), "grad_norm": float(gnorm),
+               "lr": opt.param_groups[0]["lr"], "tokens": state["tokens"], "seconds": round(state["seconds"], 2),
+               "length": rows[0].length}
+        budget_hit = args.time_budget_min > 0 and state["seconds"] > args.time_budget_min * 60
+        if state["step"] % args.eval_every == 0 or state["step"] == args.steps or budget_hit:
+            rec["heldout"] = evaluate(model, ds, device, args.eval_rows)
+        log.write(json.dumps(rec) + "\n")
+        log.flush()
+        tps = state["tokens"] / max(state["seconds"], 1e-9)
+        print(f"\rstep {state['step']}/{args.steps} loss {float(loss_ans):.4f} {tps / 1e3:.0f}K tok/s "
+              f"{state['seconds'] / 60:.1f} min", end="", file=sys.stderr)
+        if "heldout" in rec:
+            print("  " + " ".join(f"{t}:{v['exact_match']:.2f}" for t, v in sorted(rec["heldout"].items())), file=sys.stderr)
+        if state["step"] % args.ckpt_every == 0 or state["step"] in (args.steps, args.stop_after) or budget_hit:
+            save_checkpoint(ckpt, model, opt, state)
+        stop = budget_hit or state["step"] == args.stop_after
+    save_checkpoint(ckpt, model, opt, state)
+    print(file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
