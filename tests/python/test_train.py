@@ -15,6 +15,7 @@ from hsa.data import TokenDatasets, batches
 from hsa.model import HSAModel
 from hsa.safetensors_io import load_file, save_file
 from hsa import export, train
+from hsa.train import load_checkpoint
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HSA = os.path.join(ROOT, "build", "hsa")
@@ -74,9 +75,9 @@ def test_resume_is_exact(data):
     a, b = data["dir"] / "run_a", data["dir"] / "run_b"
     run_train(data, a)
     run_train(data, b, "--stop-after", "3")     # as if killed after step 3
-    assert torch.load(b / "checkpoint.pt")["state"]["step"] == 3
+    assert load_checkpoint(b / "checkpoint.pt")["state"]["step"] == 3
     run_train(data, b)                           # resumes
-    sa, sb = torch.load(a / "checkpoint.pt"), torch.load(b / "checkpoint.pt")
+    sa, sb = load_checkpoint(a / "checkpoint.pt"), load_checkpoint(b / "checkpoint.pt")
     assert sa["state"]["step"] == sb["state"]["step"] == 6
     for k in sa["model"]:
         assert torch.equal(sa["model"][k], sb["model"][k]), k
@@ -95,7 +96,7 @@ def test_export_round_trip(data):
     tensors = load_file(str(out / "model.safetensors"))
     assert set(tensors) == set(model.state_dict())
     model.load_state_dict(tensors)
-    ck = torch.load(run / "checkpoint.pt")
+    ck = load_checkpoint(run / "checkpoint.pt")
     for k, v in ck["model"].items():
         assert torch.equal(tensors[k], v), k
     card = open(out / "MODEL_CARD.md").read()

@@ -19,6 +19,7 @@ import torch
 
 from .config import ModelConfig
 from .safetensors_io import save_file
+from .train import load_checkpoint
 
 DTYPES = {"f32": torch.float32, "bf16": torch.bfloat16, "f16": torch.float16}
 
@@ -76,7 +77,7 @@ def main(argv=None):
     ap.add_argument("--name", default=None)
     args = ap.parse_args(argv)
     cfg = ModelConfig.from_json(args.config)
-    ck = torch.load(os.path.join(args.run, "checkpoint.pt"), map_location="cpu")
+    ck = load_checkpoint(os.path.join(args.run, "checkpoint.pt"))
     sd = {k: v.to(DTYPES[args.dtype]) for k, v in ck["model"].items()}
     log = [json.loads(l) for l in open(os.path.join(args.run, "log.jsonl"))]
     os.makedirs(args.out, exist_ok=True)

@@ -72,6 +72,14 @@ def evaluate(model, ds, device, max_rows=None):
             for t, s in stats.items()}
 
 
+def load_checkpoint(path):
+    """Our own checkpoints hold plain Python state next to tensors; torch >= 2.6 loads weights only by default."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except TypeError:  # torch without the weights_only argument
+        return torch.load(path, map_location="cpu")
+
+
 def save_checkpoint(path, model, opt, state):
     tmp = path + ".tmp"
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state,
@@ -120,7 +128,7 @@ def main(argv=None):
     ckpt = os.path.join(args.out, "checkpoint.pt")
     state = {"step": 0, "epoch": 0, "batch": 0, "tokens": 0, "seconds": 0.0, "args": vars(args)}
     if os.path.exists(ckpt):
-        c = torch.load(ckpt, map_location="cpu")
+        c = load_checkpoint(ckpt)
         model.load_state_dict(c["model"])
         opt.load_state_dict(c["opt"])
         state.update(c["state"])
@@ -129,7 +137,7 @@ def main(argv=None):
             torch.cuda.set_rng_state_all(c["rng_cuda"])
         print(f"resumed from step {state['step']}", file=sys.stderr)
     state["device"] = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    state["torch"] = torch.__version__
+    state["torch"] = str(torch.__version__)
     log = open(os.path.join(args.out, "log.jsonl"), "a")
     n_params = sum(p.numel() for p in model.parameters())
     print(f"model: {n_params / 1e6:.2f}M parameters; train rows {len(ds.rows_train)}, held-out {len(ds.rows_heldout)}",
