@@ -11,7 +11,7 @@ mkdir -p "$OUT"
 hsa=${HSA_BIN:-}
 if [ -z "$hsa" ]; then
   cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DHSA_CUDA=OFF -DHSA_BUILD_TESTS=OFF -DHSA_BUILD_BENCH=OFF >/dev/null
-  cmake --build build-gpu -j"$(nproc)" --target hsa >/dev/null
+  cmake --build build-gpu -j"$(nproc)" --target hsa >build-gpu.log 2>&1 || { tail -30 build-gpu.log >&2; exit 1; }
   hsa=build-gpu/hsa
 fi
 data=/tmp/hsa-data
@@ -34,6 +34,7 @@ for p in "${pids[@]}"; do wait "$p" || true; done   # a task too long for a leng
 present=()
 for f in "${files[@]}"; do [ -f "$f" ] && present+=("$f"); done
 files=("${present[@]}")
+[ "${#files[@]}" -gt 0 ] || { echo "gpu_train: no dataset was generated" >&2; exit 1; }
 du -sh "$data"
 list=$(IFS=,; echo "${files[*]}")
 run=/tmp/hsa-run-$name
