@@ -23,6 +23,10 @@ struct ExpectedTensor {
 };
 std::vector<ExpectedTensor> expected_tensors(const ModelConfig& cfg);
 
+// Throws hsa::Error (naming `source`, both sizes) unless the tokenizer has exactly cfg.vocab_size pieces:
+// a model and a tokenizer that disagree would index past the embedding or never emit some ids.
+void check_tokenizer_matches(const ModelConfig& cfg, int tokenizer_vocab_size, const std::string& source);
+
 class Weights {
  public:
   // Validates `file` against `cfg`; throws hsa::Error naming the file and tensor.

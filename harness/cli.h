@@ -42,5 +42,8 @@ std::shared_ptr<const Tokenizer> load_tokenizer(const Args& args);
 int cmd_generate(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 int cmd_tokenizer_corpus(int argc, char** argv);
+int cmd_plan(int argc, char** argv);
+int cmd_run(int argc, char** argv);
+int cmd_score(int argc, char** argv);
 
 }  // namespace hsa::cli

@@ -15,6 +15,9 @@ void usage() {
       "commands:\n"
       "  generate           make RULER / BABILong samples (JSONL or HDF5 token datasets)\n"
       "  info               tokenizer, task, build and device summary\n"
+      "  plan               memory a model needs for L tokens, per component and placement\n"
+      "  run                prefill a prompt and continue it greedily\n"
+      "  score              teacher-forced exact match of answers (samples from a file or generated)\n"
       "  tokenizer-corpus   write the training text of the default tokenizer\n",
       stderr);
 }
@@ -30,6 +33,9 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "generate") return hsa::cli::cmd_generate(argc, argv);
     if (cmd == "info") return hsa::cli::cmd_info(argc, argv);
+    if (cmd == "plan") return hsa::cli::cmd_plan(argc, argv);
+    if (cmd == "run") return hsa::cli::cmd_run(argc, argv);
+    if (cmd == "score") return hsa::cli::cmd_score(argc, argv);
     if (cmd == "tokenizer-corpus") return hsa::cli::cmd_tokenizer_corpus(argc, argv);
     std::fprintf(stderr, "hsa: unknown command '%s'\n", cmd.c_str());
     usage();

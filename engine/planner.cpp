@@ -1,0 +1,108 @@
+// Memory planner (see planner.h). The formulas mirror the engine's data structures: a ring of W+1 keys and
+// values per windowed attention layer, a growing cache for full attention, chunk K/V and landmarks for
+// every complete chunk, the partial chunk, and the block-sized work space.
+#include "engine/planner.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "engine/error.h"
+#include "engine/weights.h"
+
+namespace hsa {
+
+namespace {
+
+uint64_t weight_count(const ModelConfig& cfg) {
+  uint64_t n = 0;
+  for (const auto& t : expected_tensors(cfg)) {
+    uint64_t e = 1;
+    for (int64_t d : t.shape) e *= static_cast<uint64_t>(d);
+    n += e;
+  }
+  return n;
+}
+
+}  // namespace
+
+std::vector<MemoryPlan> plan_memory(const ModelConfig& cfg, int64_t length, int64_t block) {
+  const uint64_t L = static_cast<uint64_t>(length);
+  const uint64_t B = static_cast<uint64_t>(std::min<int64_t>(block, length));
+  const uint64_t d = cfg.hidden_size, dh = cfg.head_dim, nkv = cfg.num_key_value_heads, H = cfg.num_attention_heads;
+  const uint64_t I = cfg.intermediate_size, V = cfg.vocab_size;
+  // Attention layers with a K/V cache: all SWA blocks, plus the fused SWA sublayer of each HSA block.
+  uint64_t attn_layers = cfg.num_lower_layers + cfg.num_upper_layers;
+  if (cfg.is_hsa() && cfg.hsa->fused_swa) attn_layers += cfg.num_upper_groups;
+  const auto window = cfg.window();
+  const uint64_t cached = window ? std::min<uint64_t>(L, static_cast<uint64_t>(*window) + 1) : L;
+  const uint64_t params = weight_count(cfg);
+
+  uint64_t chunks = 0, kv_per_token = 0, lmk_dim = 0, S = 0;
+  if (cfg.is_hsa()) {
+    S = cfg.hsa->chunk_size;
+    chunks = L / S;
+    kv_per_token = 2 * static_cast<uint64_t>(cfg.hsa->num_kv_heads) * dh;
+    lmk_dim = cfg.hsa->retrieval_dim;
+  }
+  std::vector<MemoryPlan> plans;
+  for (const std::string placement : {"cpu", "cuda", "cuda-host"}) {
+    MemoryPlan p;
+    p.placement = placement;
+    const bool gpu = placement != "cpu";
+    const uint64_t wb = gpu ? 2 : 4;  // bf16 on the GPU, fp32 on the CPU
+    p.where = gpu ? (placement == "cuda" ? "device (bf16)" : "device (bf16) + pinned host for chunk K/V") : "host (fp32)";
+    auto add = [&](const std::string& name, uint64_t bytes, bool on_device) {
+      p.components.push_back({name, bytes});
+      (on_device ? p.device_bytes : p.host_bytes) += bytes;
+    };
+    add("weights", params * wb, gpu);
+    add(window ? "attention K/V rings" : "attention K/V caches (full attention)", attn_layers * 2 * cached * nkv * dh * wb, gpu);
+    if (cfg.is_hsa()) {
+      add("chunk K/V", chunks * S * kv_per_token * wb, placement == "cuda");
+      add("landmarks", chunks * lmk_dim * wb, gpu);
+      add("partial chunk", S * d * 4, gpu);
+    }
+    // Work space of one prefill block: activations, MLP, attention scores within the window, logits; on the
+    // CPU also the block's retrieval scores against every visible chunk (the GPU streams its top-k).
+    uint64_t work = B * (6 * d + 3 * I + 4 * H * dh) * 4 + B * std::min<uint64_t>(cached, 4096) * H * 4 + V * 8;
+    if (cfg.is_hsa() && !gpu) work += B * chunks * cfg.hsa->retrieval_heads() * 4;
+    add("work space (block " + std::to_string(B) + ")", work, gpu);
+    plans.push_back(std::move(p));
+  }
+  return plans;
+}
+
+const MemoryPlan& plan_for(const std::vector<MemoryPlan>& plans, const std::string& placement) {
+  for (const auto& p : plans)
+    if (p.placement == placement) return p;
+  throw Error("planner: unknown placement '" + placement + "' (cpu, cuda, cuda-host)");
+}
+
+uint64_t available_host_memory() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  uint64_t kb = 0;
+  std::string unit;
+  while (in >> key >> kb >> unit)
+    if (key == "MemAvailable:") return kb * 1024;
+  return 0;
+}
+
+std::string format_bytes(uint64_t b) {
+  char buf[64];
+  if (b >= (uint64_t{1} << 30)) std::snprintf(buf, sizeof buf, "%.2f GiB", b / double(uint64_t{1} << 30));
+  else if (b >= (uint64_t{1} << 20)) std::snprintf(buf, sizeof buf, "%.1f MiB", b / double(uint64_t{1} << 20));
+  else std::snprintf(buf, sizeof buf, "%.1f KiB", b / 1024.0);
+  return buf;
+}
+
+void check_fits(const MemoryPlan& plan, uint64_t available_host, int64_t length) {
+  if (available_host && plan.host_bytes > available_host)
+    throw Error("a run of " + std::to_string(length) + " tokens on placement '" + plan.placement + "' needs " +
+                format_bytes(plan.host_bytes) + " of host memory, but only " + format_bytes(available_host) +
+                " is available (see `hsa plan`)");
+}
+
+}  // namespace hsa

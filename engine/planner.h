@@ -1,0 +1,36 @@
+// Memory planner: what a run of a model over L tokens needs, per component and per placement, computed from
+// the config alone before anything is allocated (MODEL.md section 9: per token 2*h_kv*dh values of chunk
+// K/V for the whole model plus D_r/S of landmark; everything else is bounded by the window).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/config.h"
+
+namespace hsa {
+
+struct MemoryPlan {
+  std::string placement;  // cpu | cuda | cuda-host
+  std::string where;      // what memory the components live in
+  std::vector<std::pair<std::string, uint64_t>> components;  // (name, bytes)
+  uint64_t device_bytes = 0, host_bytes = 0;
+  uint64_t total() const { return device_bytes + host_bytes; }
+};
+
+// Placements: "cpu" (fp32 in host memory, the reference backend); "cuda" (bf16 weights and chunk memory on
+// the device); "cuda-host" (chunk K/V in pinned host memory, landmarks and the rest on the device).
+std::vector<MemoryPlan> plan_memory(const ModelConfig& cfg, int64_t length, int64_t block = 256);
+const MemoryPlan& plan_for(const std::vector<MemoryPlan>& plans, const std::string& placement);
+
+// Available host memory (MemAvailable) in bytes; 0 when unknown.
+uint64_t available_host_memory();
+
+// Throws hsa::Error with the plan's figures when it needs more host memory than `available_host`.
+void check_fits(const MemoryPlan& plan, uint64_t available_host, int64_t length);
+
+std::string format_bytes(uint64_t bytes);
+
+}  // namespace hsa

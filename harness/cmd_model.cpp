@@ -1,0 +1,196 @@
+// `hsa plan`, `hsa run`, `hsa score`: the engine from the command line (CPU backend).
+//
+// run and score check the memory plan against the host's available memory before a session allocates
+// anything, and check that the tokenizer belongs to the model (vocab size).
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "engine/error.h"
+#include "engine/planner.h"
+#include "engine/session.h"
+#include "generators/generator.h"
+#include "harness/cli.h"
+
+namespace hsa::cli {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::shared_ptr<const Tokenizer> model_tokenizer(const Args& args, const std::string& model_dir, const ModelConfig& cfg) {
+  const std::string path = args.has("tokenizer") ? args.get("tokenizer") : model_dir + "/tokenizer.model";
+  auto tok = Tokenizer::load(path);
+  check_tokenizer_matches(cfg, tok->vocab_size(), path);
+  return tok;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot read prompt file '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Refuses a run that cannot fit before anything is allocated, then prefills `ids` in blocks; returns seconds.
+double prefill_checked(const Args& args, Session& s, const ModelConfig& cfg, std::span<const int32_t> ids, int64_t extra,
+                       int64_t block) {
+  const int64_t total = static_cast<int64_t>(ids.size()) + extra;
+  const uint64_t limit = args.has("memory-limit") ? static_cast<uint64_t>(parse_length(args.get("memory-limit")))
+                                                  : available_host_memory();
+  check_fits(plan_for(plan_memory(cfg, total, block), "cpu"), limit, total);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < ids.size(); i += static_cast<size_t>(block))
+    s.prefill(ids.subspan(i, std::min<size_t>(static_cast<size_t>(block), ids.size() - i)));
+  return seconds_since(t0);
+}
+
+}  // namespace
+
+int cmd_plan(int argc, char** argv) {
+  Args args("plan", "Prints the memory a run needs, per component and per placement, before anything is allocated.",
+            {{"model", "DIR", "model directory (config.json)", ""},
+             {"length", "L", "tokens, e.g. 64K or 32M", ""},
+             {"block", "N", "prefill block size", "256"}},
+            argc, argv, 2);
+  if (args.help()) {
+    std::fputs(args.usage().c_str(), stdout);
+    return 0;
+  }
+  const std::string dir = args.require("model");
+  const ModelConfig cfg = ModelConfig::load(dir + "/config.json");
+  const int64_t L = parse_length(args.require("length"));
+  const auto plans = plan_memory(cfg, L, std::stoll(args.get("block")));
+  const uint64_t avail = available_host_memory();
+  std::printf("model %s (%s), %lld tokens (%s)\n", dir.c_str(), cfg.architecture.c_str(), static_cast<long long>(L),
+              length_label(L).c_str());
+  for (const auto& p : plans) {
+    std::printf("\nplacement %s: %s\n", p.placement.c_str(), p.where.c_str());
+    for (const auto& [name, bytes] : p.components) std::printf("  %-36s %12s\n", name.c_str(), format_bytes(bytes).c_str());
+    std::printf("  %-36s %12s device, %s host\n", "total", format_bytes(p.device_bytes).c_str(), format_bytes(p.host_bytes).c_str());
+    if (p.placement == "cpu")
+      std::printf("  fits this host: %s (%s available)\n", !avail || p.host_bytes <= avail ? "yes" : "NO",
+                  format_bytes(avail).c_str());
+  }
+  return 0;
+}
+
+int cmd_run(int argc, char** argv) {
+  Args args("run", "Prefills a prompt and continues it greedily (CPU backend).",
+            {{"model", "DIR", "model directory", ""},
+             {"prompt-file", "F", "text file with the prompt", ""},
+             {"max-new", "N", "tokens to generate", "32"},
+             {"block", "N", "prefill block size", "256"},
+             {"tokenizer", "PATH", "tokenizer (default: DIR/tokenizer.model)", ""},
+             {"memory-limit", "BYTES", "refuse runs needing more host memory (K/M/G suffixes; default: available)", ""}},
+            argc, argv, 2);
+  if (args.help()) {
+    std::fputs(args.usage().c_str(), stdout);
+    return 0;
+  }
+  const std::string dir = args.require("model");
+  const std::string text = read_text(args.require("prompt-file"));
+  const ModelConfig cfg = ModelConfig::load(dir + "/config.json");
+  auto tok = model_tokenizer(args, dir, cfg);
+  const std::vector<int32_t> ids = tok->encode(text);
+  const int max_new = std::stoi(args.get("max-new"));
+  const int64_t block = std::stoll(args.get("block"));
+  auto model = Model::load(dir);
+  Session s(model);
+  const double prefill_s = prefill_checked(args, s, cfg, ids, max_new, block);
+  const auto t1 = std::chrono::steady_clock::now();
+  const std::vector<int32_t> out = s.greedy(max_new, tok->eos_id());
+  const double decode_s = seconds_since(t1);
+  std::printf("%s\n", tok->decode(out).c_str());
+  std::fprintf(stderr, "prompt %zu tokens, prefill %.2f s (%.0f tok/s), %zu new tokens in %.2f s\n", ids.size(), prefill_s,
+               ids.size() / std::max(prefill_s, 1e-9), out.size(), decode_s);
+  return 0;
+}
+
+int cmd_score(int argc, char** argv) {
+  Args args("score",
+            "Teacher-forced scoring: the answer tokens appended to each prompt, exact match of the argmax\n"
+            "(the mode 2510.17196 uses for small models). Samples come from a JSONL file of `hsa generate`\n"
+            "or are generated in memory (--task/--length/--n). One JSON row per sample on stdout.",
+            {{"model", "DIR", "model directory", ""},
+             {"samples", "FILE", "JSONL from hsa generate", ""},
+             {"task", "T", "generate in memory: task(s)", ""},
+             {"length", "L", "generate in memory: length(s)", ""},
+             {"n", "N", "generate in memory: samples per cell", "10"},
+             {"seed", "S", "generate in memory: seed", "42"},
+             {"block", "N", "prefill block size", "256"},
+             {"tokenizer", "PATH", "tokenizer (default: DIR/tokenizer.model)", ""},
+             {"memory-limit", "BYTES", "refuse runs needing more host memory (K/M/G suffixes; default: available)", ""}},
+            argc, argv, 2);
+  if (args.help()) {
+    std::fputs(args.usage().c_str(), stdout);
+    return 0;
+  }
+  const std::string dir = args.require("model");
+  const ModelConfig cfg = ModelConfig::load(dir + "/config.json");
+  auto tok = model_tokenizer(args, dir, cfg);
+  auto model = Model::load(dir);
+  const int64_t block = std::stoll(args.get("block"));
+
+  struct Item {
+    std::string task;
+    int64_t length;
+    uint64_t index;
+    std::vector<int32_t> prompt, answer;
+  };
+  std::vector<Item> items;
+  if (args.has("samples")) {
+    std::ifstream in(args.get("samples"));
+    if (!in) throw Error("cannot read samples '" + args.get("samples") + "'");
+    std::string line;
+    int lineno = 0;
+    while (std::getline(in, line)) {
+      ++lineno;
+      nlohmann::json r;
+      try {
+        r = nlohmann::json::parse(line);
+        const std::string prompt = (r.contains("prompt") ? r["prompt"] : r["input"]).get<std::string>() + r.at("answer_prefix").get<std::string>();
+        items.push_back({r.at("task"), r.at("length"), r.at("index"), tok->encode(prompt), tok->encode(r.at("answer").get<std::string>())});
+      } catch (const nlohmann::json::exception& e) {
+        throw Error(args.get("samples") + ":" + std::to_string(lineno) + ": not a sample row: " + e.what());
+      }
+    }
+  } else {
+    GenOptions o;
+    o.tokenizer = tok;
+    o.want_text = false;
+    Generator gen(o);
+    std::stringstream ls(args.require("length"));
+    std::vector<int64_t> lengths;
+    for (std::string x; std::getline(ls, x, ',');) lengths.push_back(parse_length(x));
+    for (const auto& t : Generator::expand_tasks(args.require("task")))
+      for (int64_t L : lengths)
+        for (uint64_t i = 0; i < std::stoull(args.get("n")); ++i) {
+          Sample s = gen.make(t, L, i, std::stoull(args.get("seed")));
+          std::vector<int32_t> p = s.input_ids;
+          p.insert(p.end(), s.prefix_ids.begin(), s.prefix_ids.end());
+          items.push_back({t, L, i, std::move(p), s.answer_ids});
+        }
+  }
+  int64_t correct = 0;
+  for (const auto& it : items) {
+    Session s(model);
+    const double prefill_s = prefill_checked(args, s, cfg, it.prompt, static_cast<int64_t>(it.answer.size()), block);
+    const ScoreResult r = s.score(it.answer);
+    correct += r.exact_match;
+    nlohmann::json row = {{"task", it.task}, {"length", it.length}, {"index", it.index}, {"prompt_tokens", it.prompt.size()},
+                          {"exact_match", r.exact_match}, {"logprob", r.sum_logprob()}, {"prefill_seconds", prefill_s},
+                          {"prefill_tokens_per_second", it.prompt.size() / std::max(prefill_s, 1e-9)}};
+    std::printf("%s\n", row.dump().c_str());
+    std::fflush(stdout);
+  }
+  std::fprintf(stderr, "exact match %lld/%zu\n", static_cast<long long>(correct), items.size());
+  return 0;
+}
+
+}  // namespace hsa::cli

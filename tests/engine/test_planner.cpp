@@ -1,0 +1,63 @@
+// Memory planner: the figures follow MODEL.md section 9 (chunk K/V of 2*h_kv*dh values per token for the
+// whole model, landmarks D_r per chunk, everything else bounded by the window), and a run that cannot fit
+// is refused before allocation with the figure in the message.
+#include <gtest/gtest.h>
+
+#include "engine/error.h"
+#include "engine/planner.h"
+
+namespace hsa {
+namespace {
+
+ModelConfig paper_config() {
+  // About 240M parameters: d=1024, 16 heads of 64, 6 lower + 6 upper layers in 2 groups, one HSA kv head.
+  return ModelConfig::from_json(nlohmann::json::parse(R"({
+    "vocab_size": 32000, "hidden_size": 1024, "intermediate_size": 2816, "num_attention_heads": 16,
+    "num_key_value_heads": 16, "head_dim": 64, "num_lower_layers": 6, "num_upper_layers": 6, "num_upper_groups": 2,
+    "hsa": {"num_kv_heads": 1, "retrieval_dim": 1024, "single_head_retrieval": true}})"),
+                                "paper.json");
+}
+
+uint64_t component(const MemoryPlan& p, const std::string& prefix) {
+  for (const auto& [name, bytes] : p.components)
+    if (name.rfind(prefix, 0) == 0) return bytes;
+  ADD_FAILURE() << "no component " << prefix;
+  return 0;
+}
+
+TEST(Planner, ChunkMemoryAt32MIsEightGiBInBf16) {
+  const auto plans = plan_memory(paper_config(), int64_t{1} << 25);
+  const MemoryPlan& gpu = plan_for(plans, "cuda");
+  EXPECT_EQ(component(gpu, "chunk K/V"), uint64_t{8} << 30);          // 32M tokens x 2 x 1 x 64 x 2 bytes
+  EXPECT_EQ(component(gpu, "landmarks"), (uint64_t{1} << 19) * 1024 * 2);  // 512K chunks x D_r x 2 bytes
+  const MemoryPlan& host = plan_for(plans, "cuda-host");
+  EXPECT_EQ(component(host, "chunk K/V"), uint64_t{8} << 30);
+  EXPECT_LT(host.device_bytes, gpu.device_bytes - (uint64_t{7} << 30));  // K/V moved to the host
+  EXPECT_GE(host.host_bytes, uint64_t{8} << 30);
+  // Windowed attention: the rings do not grow with the length.
+  EXPECT_EQ(component(gpu, "attention K/V rings"), component(plan_for(plan_memory(paper_config(), 8192), "cuda"), "attention K/V rings"));
+}
+
+TEST(Planner, FullAttentionCacheGrowsWithLength) {
+  ModelConfig c = paper_config();
+  c.architecture = "transformer";
+  const auto a = plan_for(plan_memory(c, 4096), "cpu"), b = plan_for(plan_memory(c, 8192), "cpu");
+  EXPECT_EQ(2 * component(a, "attention K/V caches"), component(b, "attention K/V caches"));
+}
+
+TEST(Planner, RefusesWhatCannotFitWithTheFigure) {
+  const MemoryPlan p = plan_for(plan_memory(paper_config(), int64_t{1} << 25), "cpu");
+  try {
+    check_fits(p, uint64_t{1} << 30, int64_t{1} << 25);
+    FAIL();
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find(format_bytes(p.host_bytes)), std::string::npos) << m;
+    EXPECT_NE(m.find("1.00 GiB"), std::string::npos) << m;
+  }
+  EXPECT_NO_THROW(check_fits(p, p.host_bytes, int64_t{1} << 25));
+  EXPECT_THROW(plan_for(plan_memory(paper_config(), 4096), "tpu"), Error);
+}
+
+}  // namespace
+}  // namespace hsa
