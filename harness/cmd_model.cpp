@@ -50,6 +50,14 @@ double prefill_checked(const Args& args, Session& s, const ModelConfig& cfg, std
   return seconds_since(t0);
 }
 
+// Flags every engine command takes after its own.
+std::vector<Flag> with_engine_flags(std::vector<Flag> own) {
+  own.push_back({"block", "N", "prefill block size", "256"});
+  own.push_back({"tokenizer", "PATH", "tokenizer (default: DIR/tokenizer.model)", ""});
+  own.push_back({"memory-limit", "BYTES", "refuse runs needing more host memory (K/M/G suffixes; default: available)", ""});
+  return own;
+}
+
 }  // namespace
 
 int cmd_plan(int argc, char** argv) {
@@ -82,12 +90,9 @@ int cmd_plan(int argc, char** argv) {
 
 int cmd_run(int argc, char** argv) {
   Args args("run", "Prefills a prompt and continues it greedily (CPU backend).",
-            {{"model", "DIR", "model directory", ""},
-             {"prompt-file", "F", "text file with the prompt", ""},
-             {"max-new", "N", "tokens to generate", "32"},
-             {"block", "N", "prefill block size", "256"},
-             {"tokenizer", "PATH", "tokenizer (default: DIR/tokenizer.model)", ""},
-             {"memory-limit", "BYTES", "refuse runs needing more host memory (K/M/G suffixes; default: available)", ""}},
+            with_engine_flags({{"model", "DIR", "model directory", ""},
+                               {"prompt-file", "F", "text file with the prompt", ""},
+                               {"max-new", "N", "tokens to generate", "32"}}),
             argc, argv, 2);
   if (args.help()) {
     std::fputs(args.usage().c_str(), stdout);
@@ -117,15 +122,12 @@ int cmd_score(int argc, char** argv) {
             "Teacher-forced scoring: the answer tokens appended to each prompt, exact match of the argmax\n"
             "(the mode 2510.17196 uses for small models). Samples come from a JSONL file of `hsa generate`\n"
             "or are generated in memory (--task/--length/--n). One JSON row per sample on stdout.",
-            {{"model", "DIR", "model directory", ""},
-             {"samples", "FILE", "JSONL from hsa generate", ""},
-             {"task", "T", "generate in memory: task(s)", ""},
-             {"length", "L", "generate in memory: length(s)", ""},
-             {"n", "N", "generate in memory: samples per cell", "10"},
-             {"seed", "S", "generate in memory: seed", "42"},
-             {"block", "N", "prefill block size", "256"},
-             {"tokenizer", "PATH", "tokenizer (default: DIR/tokenizer.model)", ""},
-             {"memory-limit", "BYTES", "refuse runs needing more host memory (K/M/G suffixes; default: available)", ""}},
+            with_engine_flags({{"model", "DIR", "model directory", ""},
+                               {"samples", "FILE", "JSONL from hsa generate", ""},
+                               {"task", "T", "generate in memory: task(s)", ""},
+                               {"length", "L", "generate in memory: length(s)", ""},
+                               {"n", "N", "generate in memory: samples per cell", "10"},
+                               {"seed", "S", "generate in memory: seed", "42"}}),
             argc, argv, 2);
   if (args.help()) {
     std::fputs(args.usage().c_str(), stdout);

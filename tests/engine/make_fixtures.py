@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from hsa import HSAModel, ModelConfig
+from hsa.config import with_overrides
 from hsa.safetensors_io import save_file
 
 V, L = 97, 400  # L > W + 256 (the engine's step): the K/V rings wrap and prefills are split
@@ -31,14 +32,7 @@ def cfg_dict(**over):
              rope_theta=10000.0, rms_norm_eps=1e-6,
              hsa=dict(num_kv_heads=2, retrieval_dim=16, single_head_retrieval=False, chunk_size=4, topk=3,
                       encoder=dict(layers=1, landmark="cls")))
-    hsa_over = over.pop("hsa", {})
-    enc_over = hsa_over.pop("encoder", {})
-    d.update(over)
-    d["hsa"].update(hsa_over)
-    d["hsa"]["encoder"].update(enc_over)
-    if d.get("architecture") in ("swa", "transformer"):
-        del d["hsa"], d["num_upper_groups"]
-    return d
+    return with_overrides(d, over)
 
 
 VARIANTS = {

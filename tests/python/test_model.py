@@ -20,6 +20,7 @@ import torch
 
 from hsa import HSAModel, ModelConfig, StreamingSession, rope_cos_sin, select_chunks, slot_weights
 from hsa.model import apply_rope, attend, window_mask
+from hsa.config import with_overrides
 
 torch.set_num_threads(1)
 
@@ -32,14 +33,7 @@ def cfg_dict(**over):
              head_dim=8, num_lower_layers=1, num_upper_layers=2, num_upper_groups=2, sliding_window=6,
              hsa=dict(num_kv_heads=2, retrieval_dim=16, single_head_retrieval=False, chunk_size=S, topk=K,
                       encoder=dict(layers=1, landmark="cls")))
-    hsa_over = over.pop("hsa", {})
-    enc_over = hsa_over.pop("encoder", {})
-    d.update(over)
-    d["hsa"].update(hsa_over)
-    d["hsa"]["encoder"].update(enc_over)
-    if d.get("architecture") in ("swa", "transformer"):
-        del d["hsa"], d["num_upper_groups"]
-    return d
+    return with_overrides(d, over)
 
 
 VARIANTS = {

@@ -245,3 +245,19 @@ def _check_number(v, key, bad):
 def _check_bool(v, key, bad):
     if not isinstance(v, bool):
         bad(key, f"must be true or false, got {v!r}")
+
+
+def with_overrides(base: Dict[str, Any], over: Dict[str, Any]) -> Dict[str, Any]:
+    """A config.json dict with `over` merged in: keys of `over["hsa"]` and `over["hsa"]["encoder"]` go into the
+    nested objects; for the `swa` / `transformer` baselines the HSA keys are dropped (tests and fixtures)."""
+    import copy
+    d, over = copy.deepcopy(base), copy.deepcopy(over)
+    hsa_over = over.pop("hsa", {})
+    enc_over = hsa_over.pop("encoder", {})
+    d.update(over)
+    d["hsa"].update(hsa_over)
+    d["hsa"]["encoder"].update(enc_over)
+    if d.get("architecture") in ("swa", "transformer"):
+        del d["hsa"], d["num_upper_groups"]
+    return d
+
