@@ -3,10 +3,12 @@
 // Layout: word tables; the World (true state + reader knowledge + sentence templates) used by the tasks
 // where people move and handle objects (qa1-3, qa5-8); small dedicated simulations for the tasks whose
 // facts are statements rather than actions (qa4, qa9, qa10) or whose sentences name several people at once
-// (qa11-13); then generate()/example() on top. qa14-qa20 are not implemented yet (is_supported() is false).
+// (qa11-13); small simulations of their own for qa14-qa20 (times of day, deduction, induction, positions,
+// sizes, paths, needs); then generate()/example() on top.
 #include "generators/babi_world.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <functional>
 #include <stdexcept>
@@ -571,6 +573,345 @@ Sim sim_pairs(int task, Rng& rng) {
   return sim;
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// qa14-qa20: each a small dedicated simulation (word tables first).
+
+const Names kTimePeople = {"Bill", "Fred", "Julie", "Mary"};                               // qa14
+const Names kTimePrefixes = {"Yesterday", "This morning", "This afternoon", "This evening"};  // in time order
+const Names kTimeSuffixes = {"yesterday", "this morning", "this afternoon", "this evening"};
+const Names kDeductionPeople = {"Gertrude", "Winona", "Jessica", "Emily"};  // qa15
+const Names kKinds = {"mouse", "sheep", "wolf", "cat"};
+const Names kKindPlurals = {"mice", "sheep", "wolves", "cats"};
+const Names kInductionPeople = {"Lily", "Bernhard", "Greg", "Julius", "Brian"};  // qa16
+const Names kSpecies = {"swan", "lion", "frog", "rhino"};
+const Names kColours = {"white", "yellow", "green", "gray"};  // answers only: not in vocabulary()
+const Names kShapes = {"triangle",       "red square", "blue square", "yellow square",
+                       "pink rectangle", "red sphere", "blue sphere"};  // qa17
+const Names kContainers = {"box", "chocolate", "suitcase", "container", "chest"};  // qa18
+const Names kAgents = {"Sumit", "Yann", "Jason", "Antoine"};                       // qa20
+const Names kMotives = {"tired", "hungry", "thirsty", "bored"};
+const Names kMotivePlaces = {"bedroom", "kitchen", "kitchen", "garden"};
+const Names kMotiveObjects = {"pajamas", "apple", "milk", "football"};
+
+std::string capitalised(std::string s) {
+  if (!s.empty()) s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
+  return s;
+}
+
+// qa14: two or three people, each at four different places over the four times of day (yesterday, this
+// morning, this afternoon, this evening). 5 rounds of two statements, each telling one person's place at one
+// time, mostly the earliest time not yet told but sometimes a later one (so facts come out of time order);
+// after a round, a question "Where was P before the L?" when P's places at L's time and the time before are
+// both told (a person's places are all different, so L names one time).
+Sim sim_qa14(Rng& rng) {
+  const int np = static_cast<int>(rng.range(2, 3));
+  const auto who = rng.sample_distinct(kTimePeople.size(), static_cast<uint64_t>(np));
+  std::vector<std::vector<int>> place(np), told(np, std::vector<int>(4, -1));
+  for (int p = 0; p < np; ++p)
+    for (uint64_t l : rng.sample_distinct(kTownPlaces.size(), 4)) place[p].push_back(static_cast<int>(l));
+  Sim sim;
+  int last = -1;
+  for (int round = 0; round < 5; ++round) {
+    for (int i = 0; i < 2; ++i) {
+      std::vector<int> open;
+      for (int p = 0; p < np; ++p)
+        if (std::count(told[p].begin(), told[p].end(), -1) > 0) open.push_back(p);
+      if (open.empty()) break;
+      const bool again = i == 1 && std::find(open.begin(), open.end(), last) != open.end() && rng.uniform() < 0.6;
+      const int p = again ? last : rng.pick(open);
+      std::vector<int> untold;
+      for (int t = 0; t < 4; ++t)
+        if (told[p][t] < 0) untold.push_back(t);
+      const int t = rng.uniform() < 0.7 ? untold.front() : rng.pick(untold);
+      const std::string& name = kTimePeople[who[p]];
+      const std::string move = rng.pick(kMoveVerbs) + " the " + kTownPlaces[place[p][t]];
+      told[p][t] = static_cast<int>(sim.facts.size());
+      sim.facts.push_back(rng.coin() ? kTimePrefixes[t] + " " + name + " " + move + "."
+                                     : name + " " + move + " " + kTimeSuffixes[t] + ".");
+      last = p;
+    }
+    std::vector<std::pair<int, int>> askable;
+    for (int p = 0; p < np; ++p)
+      for (int t = 1; t < 4; ++t)
+        if (told[p][t] >= 0 && told[p][t - 1] >= 0) askable.push_back({p, t});
+    if (askable.empty()) continue;
+    const auto [p, t] = rng.pick(askable);
+    sim.ask("Where was " + kTimePeople[who[p]] + " before the " + kTownPlaces[place[p][t]] + "?",
+            kTownPlaces[place[p][t - 1]], {told[p][t - 1], told[p][t]});
+  }
+  return sim;
+}
+
+// qa15: what each of the four kinds of animal is afraid of (another kind) and which kind each of four people
+// is, eight statements in random order; after the second statement on, a question "What is P afraid of?" with
+// probability 1/2 whenever one is decided (P's kind and that kind's fear both told), and always at the end.
+Sim sim_qa15(Rng& rng) {
+  const int nk = static_cast<int>(kKinds.size());
+  std::vector<int> fear, kind;
+  for (int k = 0; k < nk; ++k) fear.push_back(other_than(k, nk, rng));
+  for (size_t p = 0; p < kDeductionPeople.size(); ++p) kind.push_back(static_cast<int>(rng.below(kKinds.size())));
+  std::vector<int> order;  // 0..3: the kinds' fears; 4..7: the people's kinds
+  for (int i = 0; i < 8; ++i) order.push_back(i);
+  rng.shuffle(order);
+  std::vector<int> fear_fact(nk, -1), kind_fact(kDeductionPeople.size(), -1);
+  Sim sim;
+  for (int i : order) {
+    const int idx = static_cast<int>(sim.facts.size());
+    if (i < 4) {
+      sim.facts.push_back(capitalised(kKindPlurals[i]) + " are afraid of " + kKindPlurals[fear[i]] + ".");
+      fear_fact[i] = idx;
+    } else {
+      const int p = i - 4;
+      sim.facts.push_back(kDeductionPeople[p] + " is a " + kKinds[kind[p]] + ".");
+      kind_fact[p] = idx;
+    }
+    if (sim.facts.size() < 2 || (sim.facts.size() < 8 && rng.coin())) continue;
+    std::vector<int> decided;
+    for (size_t p = 0; p < kDeductionPeople.size(); ++p)
+      if (kind_fact[p] >= 0 && fear_fact[kind[p]] >= 0) decided.push_back(static_cast<int>(p));
+    if (decided.empty()) continue;
+    const int p = rng.pick(decided);
+    sim.ask("What is " + kDeductionPeople[p] + " afraid of?", kKinds[fear[kind[p]]], {kind_fact[p], fear_fact[kind[p]]});
+  }
+  return sim;
+}
+
+// qa16: each species has one colour in a story. The queried person is only said to be of a species; one to
+// three others are said to be of a species and of its colour, the first of them of the queried species, and
+// sometimes one more is only said to be of a species. Each person's statements stay together, people in random
+// order; the question "What color is P?" comes at the end, answered by induction from the first helper.
+Sim sim_qa16(Rng& rng) {
+  std::vector<int> colour;
+  for (size_t s = 0; s < kSpecies.size(); ++s) colour.push_back(static_cast<int>(rng.below(kColours.size())));
+  const auto names = rng.sample_distinct(kInductionPeople.size(), kInductionPeople.size());
+  const int helpers = static_cast<int>(rng.range(1, 3));
+  const bool extra = rng.coin();
+  const int species = static_cast<int>(rng.below(kSpecies.size()));
+  struct Person {
+    int name, species;
+    bool colour_told;
+  };
+  std::vector<Person> people = {{static_cast<int>(names[0]), species, false}};
+  for (int h = 0; h < helpers; ++h)
+    people.push_back({static_cast<int>(names[1 + h]), h == 0 ? species : static_cast<int>(rng.below(kSpecies.size())), true});
+  if (extra) people.push_back({static_cast<int>(names[1 + helpers]), static_cast<int>(rng.below(kSpecies.size())), false});
+  std::vector<int> order;
+  for (size_t i = 0; i < people.size(); ++i) order.push_back(static_cast<int>(i));
+  rng.shuffle(order);
+  Sim sim;
+  std::vector<int> support;
+  for (int i : order) {
+    const Person& p = people[i];
+    const std::string& name = kInductionPeople[p.name];
+    if (i == 0 || i == 1) support.push_back(static_cast<int>(sim.facts.size()));
+    sim.facts.push_back(name + " is a " + kSpecies[p.species] + ".");
+    if (!p.colour_told) continue;
+    if (i == 1) support.push_back(static_cast<int>(sim.facts.size()));
+    sim.facts.push_back(name + " is " + kColours[colour[p.species]] + ".");
+  }
+  sim.ask("What color is " + kInductionPeople[people[0].name] + "?", kColours[colour[species]], support);
+  return sim;
+}
+
+// qa17: three shapes; two statements place two of them relative to the third (left of, right of, above,
+// below: on the same row or column, strictly to that side), each told from either side, in random order. The
+// question asks whether one outer shape is to some side of the other along an axis where the two statements
+// decide it (the two are never on the same side of the middle shape along one axis); yes or no equally often.
+Sim sim_qa17(Rng& rng) {
+  static const Names kPhrases = {"to the left of", "to the right of", "above", "below"};
+  static const int kDx[4] = {-1, 1, 0, 0}, kDy[4] = {0, 0, 1, -1};
+  const auto s = rng.sample_distinct(kShapes.size(), 3);
+  const std::string &a = kShapes[s[0]], &mid = kShapes[s[1]], &c = kShapes[s[2]];
+  int d1, d2;  // where a and c lie from the middle shape
+  do {
+    d1 = static_cast<int>(rng.below(4));
+    d2 = static_cast<int>(rng.below(4));
+  } while (d1 == d2);
+  Sim sim;
+  for (auto [x, d] : {std::pair{&a, d1}, std::pair{&c, d2}}) {
+    if (rng.coin()) sim.facts.push_back("The " + *x + " is " + kPhrases[d] + " the " + mid + ".");
+    else sim.facts.push_back("The " + mid + " is " + kPhrases[d ^ 1] + " the " + *x + ".");
+  }
+  if (rng.coin()) std::swap(sim.facts[0], sim.facts[1]);
+  // Offset of c from a; ask about (p, q) = (c, a) or (a, c) along a decided axis.
+  int dx = kDx[d2] - kDx[d1], dy = kDy[d2] - kDy[d1];
+  const bool c_first = rng.coin();
+  if (!c_first) dx = -dx, dy = -dy;
+  const std::string &p = c_first ? c : a, &q = c_first ? a : c;
+  std::vector<int> dirs;  // directions in which p truly lies from q
+  if (dx != 0) dirs.push_back(dx < 0 ? 0 : 1);
+  if (dy != 0) dirs.push_back(dy > 0 ? 2 : 3);
+  const int d = rng.pick(dirs);
+  const bool yes = rng.coin();
+  sim.ask("Is the " + p + " " + kPhrases[yes ? d : d ^ 1] + " the " + q + "?", yes ? "yes" : "no", {0, 1});
+  return sim;
+}
+
+// qa18: five containers of different sizes; each statement relates a new pair ("The A is bigger than the B."
+// or "The B fits inside the A."); from the second statement on, with probability 1/2, a question about a pair
+// whose order follows by transitivity (mostly one that no single statement gives), asked as "Is the X bigger
+// than the Y?" or "Does the X fit in the Y?", yes or no equally often. 5 questions per story.
+Sim sim_qa18(Rng& rng, int cap) {
+  const int n = static_cast<int>(kContainers.size());
+  const auto rank = rng.sample_distinct(static_cast<uint64_t>(n), static_cast<uint64_t>(n));  // size order
+  std::vector<std::vector<int>> edge(n, std::vector<int>(n, -1));  // edge[big][small] = fact
+  Sim sim;
+  while (sim.questions.size() < 5 && static_cast<int>(sim.facts.size()) < cap) {
+    std::vector<std::pair<int, int>> fresh;
+    for (int x = 0; x < n; ++x)
+      for (int y = 0; y < n; ++y)
+        if (rank[x] > rank[y] && edge[x][y] < 0) fresh.push_back({x, y});
+    if (fresh.empty()) break;
+    const auto [big, small] = rng.pick(fresh);
+    edge[big][small] = static_cast<int>(sim.facts.size());
+    sim.facts.push_back(rng.coin() ? "The " + kContainers[big] + " is bigger than the " + kContainers[small] + "."
+                                   : "The " + kContainers[small] + " fits inside the " + kContainers[big] + ".");
+    if (sim.facts.size() < 2 || !rng.coin()) continue;
+    // Known orders: paths big -> ... -> small of told facts (breadth first, keeping one path's facts).
+    std::vector<std::pair<int, int>> direct, derived;
+    std::vector<std::vector<std::vector<int>>> path(n, std::vector<std::vector<int>>(n));
+    for (int x = 0; x < n; ++x) {
+      std::vector<int> queue = {x};
+      std::vector<bool> seen(n, false);
+      seen[x] = true;
+      for (size_t h = 0; h < queue.size(); ++h) {
+        const int u = queue[h];
+        for (int v = 0; v < n; ++v) {
+          if (edge[u][v] < 0 || seen[v]) continue;
+          seen[v] = true;
+          path[x][v] = path[x][u];
+          path[x][v].push_back(edge[u][v]);
+          queue.push_back(v);
+          (path[x][v].size() == 1 ? direct : derived).push_back({x, v});
+        }
+      }
+    }
+    const auto& pool = !derived.empty() && (direct.empty() || rng.uniform() < 0.75) ? derived : direct;
+    const auto [x, y] = rng.pick(pool);  // x is bigger than y
+    const bool yes = rng.coin();
+    const std::string &first = kContainers[yes ? x : y], &second = kContainers[yes ? y : x];
+    if (rng.coin()) sim.ask("Is the " + first + " bigger than the " + second + "?", yes ? "yes" : "no", path[x][y]);
+    else sim.ask("Does the " + second + " fit in the " + first + "?", yes ? "yes" : "no", path[x][y]);
+  }
+  return sim;
+}
+
+// qa19: the six rooms laid out on a grid as a tree: each room is put next to one already placed, on a free
+// cell next to no other room, so the rooms that touch are exactly the five told pairs ("The A is north of the
+// B.", told from either side, in random order). The question asks the way between two rooms two steps apart;
+// in a tree that way is the unique shortest path.
+Sim sim_qa19(Rng& rng) {
+  static const Names kDirs = {"north", "south", "east", "west"};
+  static const Names kLetters = {"n", "s", "e", "w"};
+  static const int kDx[4] = {0, 0, 1, -1}, kDy[4] = {1, -1, 0, 0};
+  const int n = static_cast<int>(kRooms.size());
+  const auto room = rng.sample_distinct(kRooms.size(), kRooms.size());
+  std::vector<std::pair<int, int>> cell = {{0, 0}};
+  auto occupied = [&](int x, int y) {
+    return std::find(cell.begin(), cell.end(), std::pair{x, y}) != cell.end();
+  };
+  struct Edge {
+    int from, dir, to;  // room `to` lies `dir` of room `from` (indices into the placement order)
+  };
+  std::vector<Edge> edges;
+  for (int r = 1; r < n; ++r) {
+    std::vector<std::pair<int, int>> options;  // (placed room, direction)
+    for (int q = 0; q < r; ++q) {
+      for (int d = 0; d < 4; ++d) {
+        const int x = cell[q].first + kDx[d], y = cell[q].second + kDy[d];
+        if (occupied(x, y)) continue;
+        int touching = 0;
+        for (int e = 0; e < 4; ++e) touching += occupied(x + kDx[e], y + kDy[e]);
+        if (touching == 1) options.push_back({q, d});
+      }
+    }
+    const auto [q, d] = rng.pick(options);
+    cell.push_back({cell[q].first + kDx[d], cell[q].second + kDy[d]});
+    edges.push_back({q, d, r});
+  }
+  rng.shuffle(edges);
+  Sim sim;
+  // step[a][b]: direction from a to the touching room b, and the fact that says so.
+  std::vector<std::vector<std::pair<int, int>>> step(n, std::vector<std::pair<int, int>>(n, {-1, -1}));
+  for (const Edge& e : edges) {
+    const int idx = static_cast<int>(sim.facts.size());
+    if (rng.coin()) sim.facts.push_back("The " + kRooms[room[e.to]] + " is " + kDirs[e.dir] + " of the " + kRooms[room[e.from]] + ".");
+    else sim.facts.push_back("The " + kRooms[room[e.from]] + " is " + kDirs[e.dir ^ 1] + " of the " + kRooms[room[e.to]] + ".");
+    step[e.from][e.to] = {e.dir, idx};
+    step[e.to][e.from] = {e.dir ^ 1, idx};
+  }
+  std::vector<std::array<int, 3>> ways;  // from, via, to
+  for (int m = 0; m < n; ++m)
+    for (int a = 0; a < n; ++a)
+      for (int b = 0; b < n; ++b)
+        if (a != b && step[a][m].first >= 0 && step[m][b].first >= 0) ways.push_back({a, m, b});
+  const auto [a, m, b] = rng.pick(ways);
+  sim.ask("How do you go from the " + kRooms[room[a]] + " to the " + kRooms[room[b]] + "?",
+          kLetters[step[a][m].first] + "," + kLetters[step[m][b].first], {step[a][m].second, step[m][b].second});
+  return sim;
+}
+
+// qa20: two to four people, each going through "P is <need>." -> "P went to the <room for it>." -> "P got the
+// <thing for it> there." and then a new need, steps of different people interleaved at random (a thing someone
+// else holds is not there to get: that person skips the step). From the second statement on, after each step,
+// with probability 1/2, a question about it: "Where will P go?" after a need, "Why did P go to the L?" after a
+// move, "Why did P get the O?" after a pick-up. The need told before the move or pick-up decides the why
+// (hungry and thirsty both lead to the kitchen); a why is asked only if P never went there, or got it, for
+// another need. 5 questions per story.
+Sim sim_qa20(Rng& rng, int cap) {
+  const int na = static_cast<int>(rng.range(2, 4));
+  const auto who = rng.sample_distinct(kAgents.size(), static_cast<uint64_t>(na));
+  std::vector<int> loc, stage(na, 0), motive(na, -1), motive_fact(na, -1);
+  for (int a = 0; a < na; ++a) loc.push_back(static_cast<int>(rng.below(kRooms.size())));
+  std::vector<int> holder(kMotiveObjects.size(), -1);
+  std::vector<std::vector<std::pair<int, int>>> went(na);  // per person: (room, motive) of each move
+  auto room_of = [&](int m) {
+    return static_cast<int>(std::find(kRooms.begin(), kRooms.end(), kMotivePlaces[m]) - kRooms.begin());
+  };
+  Sim sim;
+  while (sim.questions.size() < 5 && static_cast<int>(sim.facts.size()) < cap) {
+    const int a = static_cast<int>(rng.below(static_cast<uint64_t>(na)));
+    const std::string& name = kAgents[who[a]];
+    const int idx = static_cast<int>(sim.facts.size());
+    std::string q, answer;
+    std::vector<int> support;
+    if (stage[a] == 0) {
+      std::vector<int> needs;
+      for (int m = 0; m < static_cast<int>(kMotives.size()); ++m)
+        if (room_of(m) != loc[a]) needs.push_back(m);
+      motive[a] = rng.pick(needs);
+      motive_fact[a] = idx;
+      sim.facts.push_back(name + " is " + kMotives[motive[a]] + ".");
+      stage[a] = 1;
+      q = "Where will " + name + " go?";
+      answer = kMotivePlaces[motive[a]];
+      support = {idx};
+    } else if (stage[a] == 1) {
+      loc[a] = room_of(motive[a]);
+      sim.facts.push_back(name + " " + rng.pick(kMoveVerbs) + " the " + kRooms[loc[a]] + ".");
+      went[a].push_back({loc[a], motive[a]});
+      stage[a] = 2;
+      const bool unique = std::all_of(went[a].begin(), went[a].end(),
+                                      [&](auto w) { return w.first != loc[a] || w.second == motive[a]; });
+      if (unique) q = "Why did " + name + " go to the " + kRooms[loc[a]] + "?";
+      answer = kMotives[motive[a]];
+      support = {motive_fact[a], idx};
+    } else {
+      stage[a] = 0;
+      if (holder[motive[a]] >= 0) continue;  // someone has it already: nothing to get
+      holder[motive[a]] = a;
+      const std::string& thing = kMotiveObjects[motive[a]];
+      sim.facts.push_back(name + " " + rng.pick(kGetVerbs) + " the " + thing + (rng.coin() ? " there." : "."));
+      q = "Why did " + name + " get the " + thing + "?";
+      answer = kMotives[motive[a]];
+      support = {motive_fact[a], idx};
+    }
+    if (sim.facts.size() < 2 || q.empty() || !rng.coin()) continue;
+    sim.ask(q, answer, support);
+  }
+  return sim;
+}
+
 Sim simulate(int task, Rng& rng, int cap) {
   switch (task) {
     case 1: return sim_qa1(rng, cap);
@@ -586,6 +927,13 @@ Sim simulate(int task, Rng& rng, int cap) {
     case 11:
     case 12:
     case 13: return sim_pairs(task, rng);
+    case 14: return sim_qa14(rng);
+    case 15: return sim_qa15(rng);
+    case 16: return sim_qa16(rng);
+    case 17: return sim_qa17(rng);
+    case 18: return sim_qa18(rng, cap);
+    case 19: return sim_qa19(rng);
+    case 20: return sim_qa20(rng, cap);
     default: throw std::invalid_argument("babi: task qa" + std::to_string(task) + " is not supported");
   }
 }
@@ -615,7 +963,7 @@ Story sample(int task, Rng& rng, int lo, int hi) {
 
 }  // namespace
 
-bool is_supported(int task) { return task >= 1 && task <= 13; }
+bool is_supported(int task) { return task >= 1 && task <= 20; }
 
 int max_facts(int task) {
   // BABILong README, "facts per task" (bAbI en-10k).
@@ -645,6 +993,13 @@ const std::vector<std::string>& label_set(int task) {
       {"bathroom", "bedroom", "garden", "hallway", "kitchen", "office"},
       {"bathroom", "bedroom", "garden", "hallway", "kitchen", "office"},
       {"bathroom", "bedroom", "garden", "hallway", "kitchen", "office"},
+      {"school", "park", "cinema", "office", "kitchen", "bedroom"},
+      {"mouse", "sheep", "wolf", "cat"},
+      {"white", "yellow", "green", "gray"},
+      {"yes", "no"},
+      {"yes", "no"},
+      {"n", "s", "e", "w"},
+      {"bedroom", "kitchen", "garden", "tired", "hungry", "thirsty", "bored"},
   };
   static const std::vector<std::string> kEmpty;
   if (task < 1 || task >= static_cast<int>(kLabels.size())) return kEmpty;
@@ -654,14 +1009,18 @@ const std::vector<std::string>& label_set(int task) {
 const std::vector<std::string>& vocabulary() {
   static const std::vector<std::string> kVocabulary = [] {
     std::vector<std::string> v;
-    for (const Names* list : {&kPeople, &kTraders, &kIndefinitePeople, &kRooms, &kTownPlaces, &kObjects}) {
+    // Colours, times of day and needs are left out: they are common words, and every fact of qa14-qa20 also
+    // names a person, an animal, a shape, a container, a room or a thing.
+    for (const Names* list : {&kPeople, &kTraders, &kIndefinitePeople, &kRooms, &kTownPlaces, &kObjects, &kTimePeople,
+                              &kDeductionPeople, &kKinds, &kKindPlurals, &kInductionPeople, &kSpecies, &kContainers,
+                              &kAgents, &kMotiveObjects}) {
       for (const std::string& w : *list) {
         std::string lower = w;
         std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
         v.push_back(lower);
       }
     }
-    for (const char* w : {"north", "south", "east", "west"}) v.push_back(w);
+    for (const char* w : {"north", "south", "east", "west", "triangle", "square", "rectangle", "sphere"}) v.push_back(w);
     std::sort(v.begin(), v.end());
     v.erase(std::unique(v.begin(), v.end()), v.end());
     return v;

@@ -1,5 +1,5 @@
 // Our own bAbI world simulator: short stories of people moving about and handling objects, with one
-// question each, for BABILong-style samples (tasks qa1..qa13 so far; spec/TASKS.md Part B 2.5).
+// question each, for BABILong-style samples (tasks qa1..qa20; spec/TASKS.md Part B 2.5).
 //
 // The one idea that makes it work: the simulator keeps two states side by side, the true world (where
 // everyone and everything really is, including what no sentence has said yet) and what a reader of the

@@ -60,7 +60,7 @@ Story story(int task, uint64_t i) {
 }
 
 TEST(BabiWorld, SupportedTasks) {
-  for (int task = 1; task <= 13; ++task) EXPECT_TRUE(hsa::babi::is_supported(task)) << task;
+  for (int task = 1; task <= 20; ++task) EXPECT_TRUE(hsa::babi::is_supported(task)) << task;
   EXPECT_FALSE(hsa::babi::is_supported(0));
   EXPECT_FALSE(hsa::babi::is_supported(21));
   Rng rng(1);
@@ -138,7 +138,8 @@ TEST(BabiWorld, FactCountDistributions) {
   const std::map<int, Expect> expect = {
       {1, {2, 10, 5}}, {2, {2, 68, 30}}, {3, {4, 32, 20}}, {4, {2, 2, 1}},  {5, {2, 126, 50}},
       {6, {2, 26, 15}}, {7, {2, 52, 25}}, {8, {2, 50, 25}}, {9, {2, 10, 5}}, {10, {2, 10, 5}},
-      {11, {2, 10, 5}}, {12, {2, 10, 5}}, {13, {2, 10, 5}},
+      {11, {2, 10, 5}}, {12, {2, 10, 5}}, {13, {2, 10, 5}}, {14, {2, 10, 5}}, {15, {2, 8, 6}},
+      {16, {3, 8, 6}}, {17, {2, 2, 1}},  {18, {2, 8, 7}},   {19, {5, 5, 1}},   {20, {2, 10, 9}},
   };
   for (int task : implemented_tasks()) {
     auto e = expect.find(task);
@@ -164,8 +165,11 @@ TEST(BabiWorld, FactCountDistributions) {
       for (int n = 2; n <= 10; n += 2) EXPECT_GT(counts[n], kStoriesPerTask / 10) << "qa" << task << " n=" << n;
       for (auto [n, c] : counts) EXPECT_EQ(n % 2, 0) << "qa" << task;
     }
-    if (task == 4) {
+    if (task == 4 || task == 17) {
       EXPECT_EQ(counts[2], kStoriesPerTask);
+    }
+    if (task == 19) {
+      EXPECT_EQ(counts[5], kStoriesPerTask);
     }
   }
 }
@@ -174,9 +178,16 @@ TEST(BabiWorld, FactCountDistributions) {
 TEST(BabiWorld, AnswersAreSpread) {
   for (int task : implemented_tasks()) {
     std::map<std::string, int> answers;
-    for (uint64_t i = 0; i < kStoriesPerTask; ++i) answers[story(task, i).answer]++;
+    for (uint64_t i = 0; i < kStoriesPerTask; ++i) {
+      const std::string a = story(task, i).answer;
+      if (task == 19) {  // a path: count its letters, and each path of two letters
+        EXPECT_EQ(a.size(), 3u) << a;
+        for (const std::string& part : split_commas(a)) answers[part]++;
+      }
+      answers[a]++;
+    }
     for (auto [a, c] : answers) EXPECT_LT(c, kStoriesPerTask * 0.8) << "qa" << task << " answer " << a;
-    if (task == 6 || task == 9 || task == 10) {
+    if (task == 6 || task == 9 || task == 10 || task == 17 || task == 18) {
       EXPECT_GT(answers["yes"], kStoriesPerTask / 20) << "qa" << task;
       EXPECT_GT(answers["no"], kStoriesPerTask / 20) << "qa" << task;
     }
@@ -194,7 +205,7 @@ TEST(BabiWorld, AnswersAreSpread) {
       for (auto [a, c] : answers) list |= a.find(',') != std::string::npos;
       EXPECT_TRUE(list);
     }
-    if (task <= 3 || (task >= 11 && task <= 13)) {
+    if (task <= 3 || (task >= 11 && task <= 16) || task >= 19) {
       for (const std::string& l : hsa::babi::label_set(task)) EXPECT_GT(answers[l], 0) << "qa" << task << " " << l;
     }
   }
@@ -272,6 +283,69 @@ TEST(BabiWorld, LabelSets) {
   auto l5 = hsa::babi::label_set(5);
   std::sort(l5.begin(), l5.end());
   EXPECT_EQ(l5, (std::vector<std::string>{"apple", "bill", "football", "fred", "jeff", "mary", "milk"}));
+  auto l15 = hsa::babi::label_set(15);
+  std::sort(l15.begin(), l15.end());
+  EXPECT_EQ(l15, (std::vector<std::string>{"cat", "mouse", "sheep", "wolf"}));
+  for (int task : {17, 18}) EXPECT_EQ(hsa::babi::label_set(task), (std::vector<std::string>{"yes", "no"})) << task;
+  auto l19 = hsa::babi::label_set(19);
+  std::sort(l19.begin(), l19.end());
+  EXPECT_EQ(l19, (std::vector<std::string>{"e", "n", "s", "w"}));
+}
+
+// Colours and times of day are common words that background text must be free to use; every fact of qa14-qa20
+// still holds a word of the vocabulary (a name, an animal, a shape, a container, a room or a thing).
+TEST(BabiWorld, VocabularyLeavesOutColoursAndTimes) {
+  const auto& vocab = hsa::babi::vocabulary();
+  const std::set<std::string> v(vocab.begin(), vocab.end());
+  for (const char* w : {"red", "blue", "pink", "yellow", "white", "green", "gray", "grey", "yesterday", "morning",
+                        "afternoon", "evening", "this", "tired", "hungry", "thirsty", "bored", "left", "right"})
+    EXPECT_FALSE(v.count(w)) << w;
+  for (const char* w : {"gertrude", "mice", "mouse", "sheep", "wolf", "wolves", "cat", "cats", "lily", "swan", "rhino",
+                        "triangle", "square", "rectangle", "sphere", "box", "chocolate", "suitcase", "container",
+                        "chest", "sumit", "pajamas", "julie"})
+    EXPECT_TRUE(v.count(w)) << w;
+  for (int task = 14; task <= 20; ++task) {
+    for (uint64_t i = 0; i < 300; ++i) {
+      for (const std::string& f : story(task, i).facts) {
+        bool found = false;
+        std::string word;
+        for (size_t k = 0; k <= f.size(); ++k) {
+          const char c = k < f.size() ? f[k] : ' ';
+          if (std::isalpha(static_cast<unsigned char>(c))) {
+            word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          } else {
+            found |= v.count(word) > 0;
+            word.clear();
+          }
+        }
+        EXPECT_TRUE(found) << "qa" << task << ": " << f;
+      }
+    }
+  }
+}
+
+// Every question form of qa18 and qa20 occurs; qa14 states facts out of time order.
+TEST(BabiWorld, NewTasksUseEveryForm) {
+  std::map<std::string, int> forms;
+  for (uint64_t i = 0; i < 2000; ++i) {
+    const Story s18 = story(18, i), s20 = story(20, i), s14 = story(14, i);
+    forms[s18.question.substr(0, 4)]++;
+    forms[s20.question.substr(0, s20.question.find(' ', s20.question.find(' ', 9) + 1))]++;
+    // A later time of day told before an earlier one about the same person.
+    static const std::vector<std::string> kTimes = {"esterday", "morning", "afternoon", "evening"};
+    std::map<std::string, int> latest;
+    for (const auto& f : s14.facts) {
+      int t = 0;
+      while (f.find(kTimes[t]) == std::string::npos) ++t;
+      const std::string name = f.rfind("Yesterday ", 0) == 0 ? f.substr(10, f.find(' ', 10) - 10)
+                               : f.rfind("This ", 0) == 0    ? f.substr(f.find(' ', 5) + 1, f.find(' ', f.find(' ', 5) + 1) - f.find(' ', 5) - 1)
+                                                             : f.substr(0, f.find(' '));
+      if (latest.count(name) && latest[name] > t) forms["qa14 out of order"]++;
+      latest[name] = std::max(latest[name], t);
+    }
+  }
+  for (const char* f : {"Is t", "Does", "Where will Sumit", "Why did Sumit go", "Why did Sumit get", "qa14 out of order"})
+    EXPECT_GT(forms[f], 20) << f;
 }
 
 // Every name and content word of the stories is in vocabulary(), lowercase.
@@ -286,7 +360,11 @@ TEST(BabiWorld, VocabularyCoversStories) {
       "there", "dropped", "discarded", "put", "down", "left", "gave", "handed", "passed", "is", "in", "of",
       "not", "no", "longer", "either", "or", "what", "where", "who", "was", "before", "did", "give", "received",
       "how", "many", "objects", "carrying", "and", "then", "after", "that", "afterwards", "following", "he",
-      "she", "they"};
+      "she", "they",
+      // qa14-qa20: times of day, grammar, colours, needs and answers.
+      "yesterday", "this", "morning", "afternoon", "evening", "are", "afraid", "a", "color", "white", "yellow",
+      "green", "gray", "red", "blue", "pink", "right", "above", "below", "bigger", "than", "fits", "inside",
+      "does", "fit", "do", "you", "go", "from", "will", "why", "get", "tired", "hungry", "thirsty", "bored"};
   for (int task : implemented_tasks()) {
     for (uint64_t i = 0; i < 300; ++i) {
       const Story s = story(task, i);
@@ -448,6 +526,105 @@ TEST(BabiSolver, Qa11Qa13Pronouns) {
   EXPECT_EQ(solve_babi(12, g, "Where is Daniel?"), "");
   // A pronoun of the wrong number cannot be resolved.
   EXPECT_EQ(solve_babi(13, {"Mary went to the kitchen.", "Then they went to the office."}, "Where is Mary?"), "kitchen");
+}
+
+TEST(BabiSolver, Qa14TimesOfDay) {
+  const std::vector<std::string> f = {"This afternoon Julie went back to the park.", "Yesterday Julie went to the school.",
+                                      "Fred journeyed to the cinema this morning.", "Julie travelled to the office this morning.",
+                                      "This evening Fred moved to the kitchen."};
+  EXPECT_EQ(solve_babi(14, f, "Where was Julie before the park?"), "office");
+  EXPECT_EQ(solve_babi(14, f, "Where was Julie before the office?"), "school");
+  EXPECT_EQ(solve_babi(14, f, "Where was Julie before the school?"), "");  // nothing before yesterday
+  EXPECT_EQ(solve_babi(14, f, "Where was Fred before the kitchen?"), "");  // his afternoon is not told
+  EXPECT_EQ(solve_babi(14, {f.begin(), f.begin() + 3}, "Where was Julie before the park?"), "");
+  EXPECT_EQ(solve_babi(1, f, "Where is Julie?"), "");  // times of day are not plain moves
+}
+
+TEST(BabiSolver, Qa15Deduction) {
+  const std::vector<std::string> f = {"Sheep are afraid of wolves.", "Gertrude is a sheep.", "Mice are afraid of cats.",
+                                      "Winona is a mouse.", "Emily is a wolf."};
+  EXPECT_EQ(solve_babi(15, f, "What is Gertrude afraid of?"), "wolf");
+  EXPECT_EQ(solve_babi(15, f, "What is Winona afraid of?"), "cat");
+  EXPECT_EQ(solve_babi(15, f, "What is Emily afraid of?"), "");  // what wolves fear is not told
+  EXPECT_EQ(solve_babi(15, f, "What is Jessica afraid of?"), "");
+  EXPECT_EQ(solve_babi(15, {"Wolves are afraid of sheep.", "Jessica is a wolf."}, "What is Jessica afraid of?"), "sheep");
+}
+
+TEST(BabiSolver, Qa16Induction) {
+  const std::vector<std::string> f = {"Lily is a swan.", "Lily is white.", "Greg is a frog.", "Bernhard is a swan.",
+                                      "Greg is green."};
+  EXPECT_EQ(solve_babi(16, f, "What color is Bernhard?"), "white");
+  EXPECT_EQ(solve_babi(16, f, "What color is Greg?"), "green");
+  EXPECT_EQ(solve_babi(16, f, "What color is Julius?"), "");
+  auto g = f;
+  g.push_back("Brian is a frog.");
+  EXPECT_EQ(solve_babi(16, g, "What color is Brian?"), "green");
+  g.push_back("Julius is a swan.");
+  g.push_back("Julius is gray.");  // two colours among the swans: not decided
+  EXPECT_EQ(solve_babi(16, g, "What color is Bernhard?"), "");
+}
+
+TEST(BabiSolver, Qa17Positions) {
+  const std::vector<std::string> f = {"The triangle is to the left of the red square.",
+                                      "The pink rectangle is below the red square."};
+  EXPECT_EQ(solve_babi(17, f, "Is the pink rectangle to the right of the triangle?"), "yes");
+  EXPECT_EQ(solve_babi(17, f, "Is the pink rectangle to the left of the triangle?"), "no");
+  EXPECT_EQ(solve_babi(17, f, "Is the triangle above the pink rectangle?"), "yes");
+  EXPECT_EQ(solve_babi(17, f, "Is the pink rectangle above the triangle?"), "no");
+  EXPECT_EQ(solve_babi(17, f, "Is the red square to the right of the triangle?"), "yes");
+  const std::vector<std::string> g = {"The blue square is to the left of the red sphere.",
+                                      "The red sphere is to the right of the yellow square."};
+  EXPECT_EQ(solve_babi(17, g, "Is the blue square to the left of the yellow square?"), "");  // both left of it
+  const std::vector<std::string> h = {"The red sphere is above the blue square.", "The yellow square is above the red sphere."};
+  EXPECT_EQ(solve_babi(17, h, "Is the yellow square above the blue square?"), "yes");
+  EXPECT_EQ(solve_babi(17, h, "Is the blue square above the yellow square?"), "no");
+}
+
+TEST(BabiSolver, Qa18Sizes) {
+  const std::vector<std::string> f = {"The box is bigger than the chocolate.", "The suitcase fits inside the container.",
+                                      "The chocolate fits inside the box.", "The container is bigger than the box."};
+  EXPECT_EQ(solve_babi(18, f, "Does the chocolate fit in the box?"), "yes");
+  EXPECT_EQ(solve_babi(18, f, "Is the chocolate bigger than the container?"), "no");
+  EXPECT_EQ(solve_babi(18, f, "Does the container fit in the chocolate?"), "no");
+  EXPECT_EQ(solve_babi(18, f, "Is the container bigger than the chocolate?"), "yes");
+  EXPECT_EQ(solve_babi(18, f, "Is the suitcase bigger than the box?"), "");  // not decided
+  EXPECT_EQ(solve_babi(18, f, "Does the chest fit in the box?"), "");
+}
+
+TEST(BabiSolver, Qa19Paths) {
+  const std::vector<std::string> f = {"The kitchen is north of the garden.", "The office is east of the garden.",
+                                      "The garden is west of the office.", "The hallway is south of the office.",
+                                      "The bedroom is west of the kitchen."};
+  EXPECT_EQ(solve_babi(19, f, "How do you go from the kitchen to the office?"), "s,e");
+  EXPECT_EQ(solve_babi(19, f, "How do you go from the hallway to the garden?"), "n,w");
+  EXPECT_EQ(solve_babi(19, f, "How do you go from the bedroom to the garden?"), "e,s");
+  EXPECT_EQ(solve_babi(19, f, "How do you go from the garden to the kitchen?"), "n");
+  EXPECT_EQ(solve_babi(19, f, "How do you go from the garden to the bathroom?"), "");
+  // Two ways of equal length: not decided.
+  auto g = f;
+  g.push_back("The hallway is east of the kitchen.");
+  g.push_back("The hallway is north of the office.");
+  EXPECT_EQ(solve_babi(19, g, "How do you go from the kitchen to the office?"), "");
+}
+
+TEST(BabiSolver, Qa20Motivations) {
+  const std::vector<std::string> f = {"Sumit is tired.",  "Yann is hungry.", "Sumit went back to the bedroom.",
+                                      "Yann journeyed to the kitchen.", "Yann grabbed the apple there.",
+                                      "Jason is thirsty.", "Jason moved to the kitchen.", "Sumit picked up the pajamas."};
+  EXPECT_EQ(solve_babi(20, {f.begin(), f.begin() + 2}, "Where will Sumit go?"), "bedroom");
+  EXPECT_EQ(solve_babi(20, f, "Where will Yann go?"), "kitchen");
+  EXPECT_EQ(solve_babi(20, f, "Why did Sumit go to the bedroom?"), "tired");
+  EXPECT_EQ(solve_babi(20, f, "Why did Yann go to the kitchen?"), "hungry");
+  EXPECT_EQ(solve_babi(20, f, "Why did Jason go to the kitchen?"), "thirsty");
+  EXPECT_EQ(solve_babi(20, f, "Why did Yann get the apple?"), "hungry");
+  EXPECT_EQ(solve_babi(20, f, "Why did Sumit get the pajamas?"), "tired");
+  EXPECT_EQ(solve_babi(20, f, "Why did Jason get the milk?"), "");
+  EXPECT_EQ(solve_babi(20, f, "Where will Antoine go?"), "");
+  auto g = f;  // a second trip to the kitchen for another need: the why of going there is no longer unique
+  g.push_back("Yann is thirsty.");
+  g.push_back("Yann went to the garden.");
+  g.push_back("Yann travelled to the kitchen.");
+  EXPECT_EQ(solve_babi(20, g, "Why did Yann go to the kitchen?"), "");
 }
 
 }  // namespace
