@@ -9,12 +9,17 @@
 
 namespace hsa::cli {
 
-Args::Args(const std::string& command, const std::string& summary, std::vector<Flag> flags, int argc, char** argv, int first)
+Args::Args(const std::string& command, const std::string& summary, std::vector<Flag> flags, int argc, char** argv, int first,
+           bool allow_positional)
     : command_(command), summary_(summary), flags_(std::move(flags)) {
   for (int i = first; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-h" || a == "--help") {
       help_ = true;
+      continue;
+    }
+    if (a.rfind("--", 0) != 0 && allow_positional) {
+      positional_.push_back(a);
       continue;
     }
     if (a.rfind("--", 0) != 0) throw Error("hsa " + command_ + ": unexpected argument '" + a + "' (see --help)");

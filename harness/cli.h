@@ -19,19 +19,23 @@ struct Flag {
 
 class Args {
  public:
-  // Parses argv[first..]; throws hsa::Error naming an unknown flag or a missing value.
-  Args(const std::string& command, const std::string& summary, std::vector<Flag> flags, int argc, char** argv, int first);
+  // Parses argv[first..]; throws hsa::Error naming an unknown flag or a missing value. Arguments that are
+  // not flags are errors unless `allow_positional` (then they are kept in order, see positional()).
+  Args(const std::string& command, const std::string& summary, std::vector<Flag> flags, int argc, char** argv, int first,
+       bool allow_positional = false);
   bool help() const { return help_; }
   std::string usage() const;
   bool has(const std::string& name) const { return values_.count(name) > 0; }
   std::string get(const std::string& name) const;  // value or default
   std::string require(const std::string& name) const;
   bool on(const std::string& name) const { return has(name); }
+  const std::vector<std::string>& positional() const { return positional_; }
 
  private:
   std::string command_, summary_;
   std::vector<Flag> flags_;
   std::map<std::string, std::string> values_;
+  std::vector<std::string> positional_;
   bool help_ = false;
 };
 
@@ -39,11 +43,14 @@ class Args {
 std::string tokenizer_path(const Args& args);
 std::shared_ptr<const Tokenizer> load_tokenizer(const Args& args);
 
+int cmd_check(int argc, char** argv);
 int cmd_generate(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 int cmd_tokenizer_corpus(int argc, char** argv);
 int cmd_plan(int argc, char** argv);
 int cmd_run(int argc, char** argv);
 int cmd_score(int argc, char** argv);
+int cmd_eval(int argc, char** argv);
+int cmd_merge(int argc, char** argv);
 
 }  // namespace hsa::cli

@@ -13,8 +13,11 @@ void usage() {
   std::fputs(
       "usage: hsa <command> [flags]   (hsa <command> --help for its flags)\n\n"
       "commands:\n"
+      "  check              compare a run's summary.json with a baseline's (regression gate, JUnit report)\n"
+      "  eval               run a sweep (models x tasks x lengths x samples), resumable and shardable\n"
       "  generate           make RULER / BABILong samples (JSONL or HDF5 token datasets)\n"
       "  info               tokenizer, task, build and device summary\n"
+      "  merge              join the shards of an eval run into samples.jsonl and summary.json\n"
       "  plan               memory a model needs for L tokens, per component and placement\n"
       "  run                prefill a prompt and continue it greedily\n"
       "  score              teacher-forced exact match of answers (samples from a file or generated)\n"
@@ -31,6 +34,9 @@ int main(int argc, char** argv) {
   }
   const std::string cmd = argv[1];
   try {
+    if (cmd == "check") return hsa::cli::cmd_check(argc, argv);
+    if (cmd == "eval") return hsa::cli::cmd_eval(argc, argv);
+    if (cmd == "merge") return hsa::cli::cmd_merge(argc, argv);
     if (cmd == "generate") return hsa::cli::cmd_generate(argc, argv);
     if (cmd == "info") return hsa::cli::cmd_info(argc, argv);
     if (cmd == "plan") return hsa::cli::cmd_plan(argc, argv);
