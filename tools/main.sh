@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# The main job (after tools/setup.sh). For now: one sample of every task at 4K and 128K tokens, with a
-# summary table; samples go to build/main/. qa_1/qa_2 run when SQUAD=PATH / HOTPOTQA=PATH are set.
+# The main job (after tools/setup.sh).
+# With a bundled model (models/hsa-tiny): the default CPU sweep (tasks/sweeps/ruler-babilong-cpu.json without
+# the external QA datasets, up to 64K tokens) into results/main/, its summary and the accuracy plot.
+# Without one (none is committed yet, see train/EXPERIMENTS.md): one sample of every task at 4K and 128K
+# tokens with a summary table; samples go to build/main/. qa_1/qa_2 run when SQUAD=PATH / HOTPOTQA=PATH are set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+build/hsa info
+model=models/hsa-tiny
+if [ -f "$model/model.safetensors" ]; then
+  build/hsa eval --models "$model" --tasks niah_single_1,niah_single_2,niah_multikey_2,niah_multivalue,niah_multiquery,vt,qa1,qa2,qa3,qa4,qa5 \
+    --lengths 4K-64K*2 --n 20 --mode teacher_forced --out results/main
+  /usr/bin/python3 plots/accuracy_vs_length.py results/main --train-length 4K --out results/main/accuracy_vs_length
+  exit 0
+fi
 mkdir -p build/main
 tasks=niah_single_1,niah_single_2,niah_single_3,niah_multikey_1,niah_multikey_2,niah_multikey_3,niah_multivalue,niah_multiquery,vt,cwe,fwe
 extra=()
 if [ -n "${SQUAD:-}" ]; then tasks+=",qa_1"; extra+=(--squad "$SQUAD"); fi
 if [ -n "${HOTPOTQA:-}" ]; then tasks+=",qa_2"; extra+=(--hotpotqa "$HOTPOTQA"); fi
-build/hsa info
 build/hsa generate --task "$tasks,babilong" --length 4K,128K --n 1 --out build/main/samples.jsonl "${extra[@]}"
