@@ -19,28 +19,12 @@ namespace {
 
 using nlohmann::json;
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 int shell(const std::string& cmd) {
   const int status = std::system(cmd.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-Result check(const std::string& args) {
-  const std::string o = temp_dir() + "/check.out", e = temp_dir() + "/check.err";
-  const int code = shell(std::string(HSA_BINARY) + " check " + args + " >" + o + " 2>" + e);
-  return {code, slurp(o), slurp(e)};
-}
+CmdResult check(const std::string& args) { return run_hsa("check " + args); }
 
 // Two models, two tasks, two lengths; every cell with n = 20, mean 80 and ci95 [65, 90].
 json base_summary() {
@@ -90,7 +74,7 @@ TEST(Check, EqualRunsPassWithACleanJUnitReport) {
   const std::string base = write_run("equal-base", base_summary());
   const std::string run = write_run("equal-run", base_summary());
   const std::string junit = temp_dir() + "/equal.xml";
-  Result r = check("--baseline " + base + " --run " + run + "/summary.json --junit " + junit);
+  CmdResult r = check("--baseline " + base + " --run " + run + "/summary.json --junit " + junit);
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("PASS"), std::string::npos) << r.out;
   const std::string xml = slurp(junit);
@@ -123,7 +107,7 @@ TEST(Check, EachRegressionFailsAndEachToleratedChangePasses) {
     c.edit(s);
     const std::string run = write_run("case-" + c.name, s);
     const std::string junit = temp_dir() + "/case-" + c.name + ".xml";
-    Result r = check("--baseline " + base + " --run " + run + " --junit " + junit + " " + c.extra);
+    CmdResult r = check("--baseline " + base + " --run " + run + " --junit " + junit + " " + c.extra);
     EXPECT_EQ(r.code, c.code) << c.name << "\n" << r.out << r.err;
     EXPECT_NE(r.out.find(c.needle), std::string::npos) << c.name << "\n" << r.out;
     EXPECT_TRUE(xml_parses(junit)) << c.name << "\n" << slurp(junit);
@@ -143,7 +127,7 @@ TEST(Check, JUnitTextIsEscaped) {
   cell(s, odd)["mean"] = 10.0;
   const std::string base = write_run("esc-base", b), run = write_run("esc-run", s);
   const std::string junit = temp_dir() + "/esc.xml";
-  Result r = check("--baseline " + base + " --run " + run + " --junit " + junit);
+  CmdResult r = check("--baseline " + base + " --run " + run + " --junit " + junit);
   EXPECT_EQ(r.code, 1) << r.out << r.err;
   EXPECT_TRUE(xml_parses(junit)) << slurp(junit);
   EXPECT_NE(slurp(junit).find("m&lt;&amp;&gt;&quot;&apos;?"), std::string::npos) << slurp(junit);
@@ -182,7 +166,7 @@ TEST(Check, BadInputExitsTwoNamingTheFileAndKey) {
       {"--baseline " + good + " --run " + good + " --bogus", {"unknown flag --bogus", ""}},
   };
   for (const auto& c : cases) {
-    Result r = check(c.args + (c.args.find("--junit") == std::string::npos ? " --junit " + junit : ""));
+    CmdResult r = check(c.args + (c.args.find("--junit") == std::string::npos ? " --junit " + junit : ""));
     EXPECT_EQ(r.code, 2) << c.args << "\n" << r.out << r.err;
     for (const auto& n : c.needles) EXPECT_NE(r.err.find(n), std::string::npos) << c.args << "\nstderr: " << r.err;
     EXPECT_FALSE(std::filesystem::exists(junit)) << c.args;

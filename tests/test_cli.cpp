@@ -14,31 +14,6 @@
 namespace hsa::testing {
 namespace {
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-Result run(const std::string& args) {
-  const std::string o = temp_dir() + "/cli.out", e = temp_dir() + "/cli.err";
-  const std::string cmd = std::string(HSA_BINARY) + " " + args + " >" + o + " 2>" + e;
-  const int status = std::system(cmd.c_str());
-  auto slurp = [](const std::string& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  };
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(o), slurp(e)};
-}
-
-std::string slurp(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 bool leftovers(const std::string& dir) {
   for (const auto& e : std::filesystem::directory_iterator(dir))
     if (e.path().filename().string().find(".partial-") != std::string::npos) return true;
@@ -73,7 +48,7 @@ TEST(Cli, BadInputIsAClearErrorWithNothingLeftBehind) {
       {"--task vt,cwe --length 4K,100 --out " + out, "too small"},  // fails after writing some samples
   };
   for (const auto& c : cases) {
-    Result r = run("generate " + (c.args.find("--tokenizer") == std::string::npos ? kTok + " " : "") + c.args);
+    CmdResult r = run_hsa("generate " + (c.args.find("--tokenizer") == std::string::npos ? kTok + " " : "") + c.args);
     EXPECT_NE(r.code, 0) << c.args;
     EXPECT_NE(r.err.find(c.needle), std::string::npos) << c.args << "\nstderr: " << r.err;
     EXPECT_FALSE(std::filesystem::exists(out)) << c.args;
@@ -84,10 +59,10 @@ TEST(Cli, BadInputIsAClearErrorWithNothingLeftBehind) {
 TEST(Cli, SameArgumentsSameBytesAndRandomAccess) {
   const std::string a = temp_dir() + "/a.jsonl", b = temp_dir() + "/b.jsonl", one = temp_dir() + "/one.jsonl";
   const std::string common = "generate " + kTok + " --task niah_single_1,vt,qa2 --length 4K --seed 3 --quiet ";
-  ASSERT_EQ(run(common + "--n 4 --out " + a).code, 0);
-  ASSERT_EQ(run(common + "--n 4 --out " + b).code, 0);
+  ASSERT_EQ(run_hsa(common + "--n 4 --out " + a).code, 0);
+  ASSERT_EQ(run_hsa(common + "--n 4 --out " + b).code, 0);
   EXPECT_EQ(slurp(a), slurp(b));
-  ASSERT_EQ(run("generate " + kTok + " --task vt --length 4K --seed 3 --quiet --index 2 --n 1 --out " + one).code, 0);
+  ASSERT_EQ(run_hsa("generate " + kTok + " --task vt --length 4K --seed 3 --quiet --index 2 --n 1 --out " + one).code, 0);
   std::istringstream batch(slurp(a));
   std::string line;
   std::vector<std::string> lines;
@@ -97,14 +72,14 @@ TEST(Cli, SameArgumentsSameBytesAndRandomAccess) {
 }
 
 TEST(Cli, InfoAndHelp) {
-  Result r = run("info " + kTok);
+  CmdResult r = run_hsa("info " + kTok);
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("niah_multikey_3"), std::string::npos);
   EXPECT_NE(r.out.find("vocab"), std::string::npos);
-  Result h = run("generate --help");
+  CmdResult h = run_hsa("generate --help");
   EXPECT_EQ(h.code, 0);
   EXPECT_NE(h.out.find("--haystack"), std::string::npos);
-  EXPECT_NE(run("frobnicate").code, 0);
+  EXPECT_NE(run_hsa("frobnicate").code, 0);
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sstream>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <string>
 
@@ -20,6 +22,27 @@ inline std::string source_path(const std::string& rel) { return std::string(HSA_
 inline std::shared_ptr<const Tokenizer> project_tokenizer() {
   static auto tok = Tokenizer::load(source_path("models/tokenizer/hsa-8k.model"));
   return tok;
+}
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct CmdResult {
+  int code;  // exit status; a process killed by a signal shows its shell's 128 + signal
+  std::string out, err;
+};
+
+std::string temp_dir();
+
+// Runs the `hsa` binary of this build with `args`; `env` is an optional VAR=value prefix.
+inline CmdResult run_hsa(const std::string& args, const std::string& env = "") {
+  const std::string o = temp_dir() + "/hsa-cmd.out", e = temp_dir() + "/hsa-cmd.err";
+  const int status = std::system((env + " " + std::string(HSA_BINARY) + " " + args + " >" + o + " 2>" + e).c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(o), slurp(e)};
 }
 
 inline std::string temp_dir() {

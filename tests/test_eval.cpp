@@ -31,26 +31,6 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-struct Result {
-  int code;
-  std::string err;
-};
-
-std::string slurp(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// `env` is a VAR=value prefix for the command ("" for none). A process killed by a signal gets code -1.
-Result hsa_cmd_env(const std::string& env, const std::string& args) {
-  const std::string e = temp_dir() + "/eval-cli.err";
-  const int status = std::system((env + " " + std::string(HSA_BINARY) + " " + args + " >/dev/null 2>" + e).c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(e)};
-}
-
-Result hsa_cmd(const std::string& args) { return hsa_cmd_env("", args); }
 
 std::string eval_model() {
   static const std::string dir = [] {
@@ -95,7 +75,7 @@ size_t line_count(const std::string& path) {
 const std::string& reference_run() {
   static const std::string dir = [] {
     const std::string d = temp_dir() + "/eval-ref";
-    Result r = hsa_cmd("eval " + sweep_flags() + " --out " + d);
+    CmdResult r = run_hsa("eval " + sweep_flags() + " --out " + d);
     EXPECT_EQ(r.code, 0) << r.err;
     return d;
   }();
@@ -188,10 +168,10 @@ TEST(Sweep, SpecParsingAndErrors) {
   EXPECT_THROW(validate_sweep(paper), Error);
 
   // The same errors from the command line, with the flag named.
-  Result r = hsa_cmd("eval --models " + eval_model() + " --tasks qa1 --lengths 1K-5K*2 --out " + temp_dir() + "/eval-bad");
+  CmdResult r = run_hsa("eval --models " + eval_model() + " --tasks qa1 --lengths 1K-5K*2 --out " + temp_dir() + "/eval-bad");
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("--lengths: length range '1K-5K*2'"), std::string::npos) << r.err;
-  r = hsa_cmd("eval --models " + eval_model() + " --tasks qa1 --lengths 1K --backend cuda --out " + temp_dir() + "/eval-bad");
+  r = run_hsa("eval --models " + eval_model() + " --tasks qa1 --lengths 1K --backend cuda --out " + temp_dir() + "/eval-bad");
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("CUDA backend is not built yet"), std::string::npos) << r.err;
 }
@@ -218,7 +198,7 @@ TEST(Eval, RowsAndTeacherForced) {
   EXPECT_EQ(summary["models"]["evalmodel"]["cells"]["vt"]["2048"]["n"], 2);
 
   const std::string tf = temp_dir() + "/eval-tf";
-  Result r = hsa_cmd("eval --models " + eval_model() + " --tasks niah_single_1,qa2 --lengths 1K --n 1 --mode teacher_forced --out " + tf);
+  CmdResult r = run_hsa("eval --models " + eval_model() + " --tasks niah_single_1,qa2 --lengths 1K --n 1 --mode teacher_forced --out " + tf);
   ASSERT_EQ(r.code, 0) << r.err;
   for (const auto& row : rows_of(tf + "/samples.jsonl")) {
     EXPECT_EQ(row["metric"], "teacher_forced_exact");
@@ -232,7 +212,7 @@ TEST(Eval, KilledRunResumesWithNothingLostOrDuplicated) {
   const std::string file = dir + "/samples.jsonl";
   fs::remove_all(dir);
   // The run kills itself with SIGKILL right after its 5th row (no cleanup, as a kill -9 or a lost node).
-  Result killed = hsa_cmd_env("HSA_EVAL_CRASH_AFTER=5", "eval " + sweep_flags() + " --out " + dir);
+  CmdResult killed = run_hsa("eval " + sweep_flags() + " --out " + dir, "HSA_EVAL_CRASH_AFTER=5");
   EXPECT_NE(killed.code, 0);
   const size_t at_kill = line_count(file);
   EXPECT_EQ(at_kill, 5u);
@@ -241,7 +221,7 @@ TEST(Eval, KilledRunResumesWithNothingLostOrDuplicated) {
   const std::string half = rows.back().dump().substr(0, 100);
   std::ofstream(file, std::ios::app) << half;
 
-  Result r = hsa_cmd("eval " + sweep_flags() + " --out " + dir);
+  CmdResult r = run_hsa("eval " + sweep_flags() + " --out " + dir);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("torn last line"), std::string::npos) << r.err;
   const auto resumed = rows_of(file);
@@ -250,11 +230,11 @@ TEST(Eval, KilledRunResumesWithNothingLostOrDuplicated) {
   EXPECT_TRUE(fs::exists(dir + "/summary.json"));
 
   // Rerunning a complete run adds nothing.
-  r = hsa_cmd("eval " + sweep_flags() + " --out " + dir);
+  r = run_hsa("eval " + sweep_flags() + " --out " + dir);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(line_count(file), kItems);
   // Another spec in the same directory is refused.
-  r = hsa_cmd("eval " + sweep_flags() + " --seed 5 --out " + dir);
+  r = run_hsa("eval " + sweep_flags() + " --seed 5 --out " + dir);
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("seed"), std::string::npos) << r.err;
 }
@@ -265,17 +245,17 @@ TEST(Eval, ShardsMergeToTheUnshardedRun) {
   fs::remove_all(dir);
   size_t total = 0;
   for (int i = 0; i < 3; ++i) {
-    Result r = hsa_cmd("eval " + sweep_flags() + " --shard " + std::to_string(i) + "/3 --out " + dir);
+    CmdResult r = run_hsa("eval " + sweep_flags() + " --shard " + std::to_string(i) + "/3 --out " + dir);
     ASSERT_EQ(r.code, 0) << r.err;
     total += line_count(dir + "/samples.shard-" + std::to_string(i) + "-of-3.jsonl");
     if (i == 0) {  // an incomplete set of shards is refused
-      Result m = hsa_cmd("merge --out " + dir);
+      CmdResult m = run_hsa("merge --out " + dir);
       EXPECT_NE(m.code, 0);
       EXPECT_NE(m.err.find("missing"), std::string::npos) << m.err;
     }
   }
   EXPECT_EQ(total, kItems);
-  Result m = hsa_cmd("merge --out " + dir);
+  CmdResult m = run_hsa("merge --out " + dir);
   ASSERT_EQ(m.code, 0) << m.err;
   const auto merged = rows_of(dir + "/samples.jsonl");
   ASSERT_EQ(merged.size(), kItems);
@@ -298,11 +278,11 @@ TEST(Eval, ShardsMergeToTheUnshardedRun) {
   auto rows0 = rows_of(s0);
   rows0[0]["prediction"] = "something else";
   std::ofstream(dup) << rows0[0].dump() << "\n";
-  m = hsa_cmd("merge --out " + dir + " " + s0 + " " + dir + "/samples.shard-1-of-3.jsonl " + dir +
+  m = run_hsa("merge --out " + dir + " " + s0 + " " + dir + "/samples.shard-1-of-3.jsonl " + dir +
               "/samples.shard-2-of-3.jsonl " + dup);
   EXPECT_NE(m.code, 0);
   EXPECT_NE(m.err.find("differs"), std::string::npos) << m.err;
-  m = hsa_cmd("merge --out " + dir + " " + s0 + " " + s0 + " " + dir + "/samples.shard-1-of-3.jsonl " + dir +
+  m = run_hsa("merge --out " + dir + " " + s0 + " " + s0 + " " + dir + "/samples.shard-1-of-3.jsonl " + dir +
               "/samples.shard-2-of-3.jsonl");
   EXPECT_EQ(m.code, 0) << m.err;
 }

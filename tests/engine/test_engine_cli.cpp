@@ -15,24 +15,6 @@
 namespace hsa::testing {
 namespace {
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-Result hsa_cmd(const std::string& args) {
-  const std::string o = temp_dir() + "/engine-cli.out", e = temp_dir() + "/engine-cli.err";
-  const int status = std::system((std::string(HSA_BINARY) + " " + args + " >" + o + " 2>" + e).c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(o), slurp(e)};
-}
-
 ModelConfig small_config(int vocab) {
   return ModelConfig::from_json(nlohmann::json::parse(R"({
     "vocab_size": )" + std::to_string(vocab) + R"(, "hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4,
@@ -55,18 +37,18 @@ std::string model_dir(const std::string& name, int vocab) {
 
 TEST(EngineCli, PlanRunScore) {
   const std::string dir = model_dir("cli-model", 8192);
-  Result p = hsa_cmd("plan --model " + dir + " --length 32M");
+  CmdResult p = run_hsa("plan --model " + dir + " --length 32M");
   ASSERT_EQ(p.code, 0) << p.err;
   EXPECT_NE(p.out.find("chunk K/V"), std::string::npos);
   EXPECT_NE(p.out.find("placement cuda-host"), std::string::npos);
 
   const std::string prompt = temp_dir() + "/prompt.txt";
   std::ofstream(prompt) << "The grass is green. The sky is blue. One of the special magic numbers for tidy-otter is: 1234567.";
-  Result r = hsa_cmd("run --model " + dir + " --prompt-file " + prompt + " --max-new 4 --block 7");
+  CmdResult r = run_hsa("run --model " + dir + " --prompt-file " + prompt + " --max-new 4 --block 7");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("prefill"), std::string::npos);
 
-  Result s = hsa_cmd("score --model " + dir + " --task niah_single_1,qa1 --length 1K --n 2");
+  CmdResult s = run_hsa("score --model " + dir + " --task niah_single_1,qa1 --length 1K --n 2");
   ASSERT_EQ(s.code, 0) << s.err;
   std::istringstream rows(s.out);
   int n = 0;
@@ -79,8 +61,8 @@ TEST(EngineCli, PlanRunScore) {
   EXPECT_EQ(n, 4);
   // Scoring from a JSONL file gives the same numbers as generating in memory.
   const std::string samples = temp_dir() + "/score-samples.jsonl";
-  ASSERT_EQ(hsa_cmd("generate --tokenizer " + dir + "/tokenizer.model --task niah_single_1,qa1 --length 1K --n 2 --quiet --out " + samples).code, 0);
-  Result f = hsa_cmd("score --model " + dir + " --samples " + samples);
+  ASSERT_EQ(run_hsa("generate --tokenizer " + dir + "/tokenizer.model --task niah_single_1,qa1 --length 1K --n 2 --quiet --out " + samples).code, 0);
+  CmdResult f = run_hsa("score --model " + dir + " --samples " + samples);
   ASSERT_EQ(f.code, 0) << f.err;
   std::istringstream a(s.out), b(f.out);
   for (std::string la, lb; std::getline(a, la) && std::getline(b, lb);)
@@ -111,7 +93,7 @@ TEST(EngineCli, BadInputIsAClearError) {
       {"plan --model " + good + " --length 12Q", "unknown suffix"},
   };
   for (const auto& c : cases) {
-    Result r = hsa_cmd(c.args);
+    CmdResult r = run_hsa(c.args);
     EXPECT_NE(r.code, 0) << c.args;
     EXPECT_NE(r.err.find(c.needle), std::string::npos) << c.args << "\nstderr: " << r.err;
   }
