@@ -1,6 +1,7 @@
 // Shared test fixtures: the project's tokenizer, generators, and small QA datasets written on the fly.
 #pragma once
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -45,10 +46,16 @@ inline CmdResult run_hsa(const std::string& args, const std::string& env = "") {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(o), slurp(e)};
 }
 
+// A scratch directory per test process, removed at exit unless HSA_KEEP_TEST_FILES is set.
 inline std::string temp_dir() {
   static const std::string dir = [] {
     auto p = std::filesystem::temp_directory_path() / ("hsa-tests-" + std::to_string(::getpid()));
     std::filesystem::create_directories(p);
+    if (!std::getenv("HSA_KEEP_TEST_FILES"))
+      std::atexit([] {
+        std::error_code ec;
+        std::filesystem::remove_all(std::filesystem::temp_directory_path() / ("hsa-tests-" + std::to_string(::getpid())), ec);
+      });
     return p.string();
   }();
   return dir;

@@ -40,6 +40,11 @@ const std::string& fixtures_dir(std::string* error) {
   static const std::string dir = [] {
     const fs::path out = fs::temp_directory_path() / ("hsa-cpu-ref-" + std::to_string(::getpid()));
     fs::create_directories(out);
+    if (!std::getenv("HSA_KEEP_TEST_FILES"))  // removed at exit, like the other tests' scratch directories
+      std::atexit([] {
+        std::error_code ec;
+        fs::remove_all(fs::temp_directory_path() / ("hsa-cpu-ref-" + std::to_string(::getpid())), ec);
+      });
     if (!fs::exists("/usr/bin/python3")) {
       err = "/usr/bin/python3 not found: the PyTorch fixtures cannot be generated";
       return std::string();
