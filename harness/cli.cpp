@@ -3,9 +3,11 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "engine/error.h"
+#include "engine/planner.h"
 
 namespace hsa::cli {
 
@@ -77,5 +79,28 @@ std::string tokenizer_path(const Args& args) {
 }
 
 std::shared_ptr<const Tokenizer> load_tokenizer(const Args& args) { return Tokenizer::load(tokenizer_path(args)); }
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string read_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot read " + what + " '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void check_plan(const ModelConfig& cfg, int64_t tokens, int64_t block, uint64_t memory_limit) {
+  check_fits(plan_for(plan_memory(cfg, tokens, block), "cpu"), memory_limit, tokens);
+}
+
+double prefill_blocks(Session& s, std::span<const int32_t> ids, int64_t block) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto b = static_cast<size_t>(block);
+  for (size_t i = 0; i < ids.size(); i += b) s.prefill(ids.subspan(i, std::min(b, ids.size() - i)));
+  return seconds_since(t0);
+}
 
 }  // namespace hsa::cli

@@ -1,11 +1,16 @@
 // Command-line plumbing shared by the `hsa` subcommands: flag parsing with --help, tokenizer lookup.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <map>
+#include <span>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "engine/config.h"
+#include "engine/session.h"
 #include "engine/tokenizer.h"
 
 namespace hsa::cli {
@@ -44,6 +49,16 @@ std::string tokenizer_path(const Args& args);
 std::shared_ptr<const Tokenizer> load_tokenizer(const Args& args);
 
 int cmd_check(int argc, char** argv);
+// Shared by the engine commands (run, score, eval).
+double seconds_since(std::chrono::steady_clock::time_point t0);
+// A whole file; throws hsa::Error "cannot read <what> '<path>'".
+std::string read_file(const std::string& path, const std::string& what = "file");
+// Refuses a run of `tokens` tokens whose CPU memory plan exceeds `memory_limit` bytes, before anything is
+// allocated (the message carries the plan's figure).
+void check_plan(const ModelConfig& cfg, int64_t tokens, int64_t block, uint64_t memory_limit);
+// Feeds `ids` to the session in blocks of `block` tokens; returns the seconds it took.
+double prefill_blocks(Session& s, std::span<const int32_t> ids, int64_t block);
+
 int cmd_generate(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 int cmd_tokenizer_corpus(int argc, char** argv);

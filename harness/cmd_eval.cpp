@@ -48,17 +48,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using ojson = nlohmann::ordered_json;
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot read '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Writes `text` to path.tmp-PID, fsyncs and renames it over `path`: readers never see half a file.
 void write_atomic(const std::string& path, const std::string& text) {
@@ -207,17 +196,13 @@ ojson run_item(RunContext& ctx, LoadedModel& lm, const WorkItem& it) {
   const int max_new = generative ? Generator::max_new_tokens(it.task) : 0;
   const int64_t total = static_cast<int64_t>(prompt.size()) + (generative ? max_new : static_cast<int64_t>(s.answer_ids.size()));
   try {
-    check_fits(plan_for(plan_memory(lm.cfg, total, spec.block), "cpu"), ctx.memory_limit, total);
+    check_plan(lm.cfg, total, spec.block, ctx.memory_limit);
   } catch (const Error& e) {
     throw Error(it.key + ": " + e.what());
   }
 
   Session session(lm.model);
-  const auto t0 = std::chrono::steady_clock::now();
-  const std::span<const int32_t> ids(prompt);
-  const auto block = static_cast<size_t>(spec.block);
-  for (size_t i = 0; i < ids.size(); i += block) session.prefill(ids.subspan(i, std::min(block, ids.size() - i)));
-  const double prefill_s = seconds_since(t0);
+  const double prefill_s = prefill_blocks(session, prompt, spec.block);
 
   const auto t1 = std::chrono::steady_clock::now();
   std::string prediction, metric;

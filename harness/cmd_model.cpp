@@ -18,10 +18,6 @@ namespace hsa::cli {
 
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 std::shared_ptr<const Tokenizer> model_tokenizer(const Args& args, const std::string& model_dir, const ModelConfig& cfg) {
   const std::string path = args.has("tokenizer") ? args.get("tokenizer") : model_dir + "/tokenizer.model";
   auto tok = Tokenizer::load(path);
@@ -29,25 +25,8 @@ std::shared_ptr<const Tokenizer> model_tokenizer(const Args& args, const std::st
   return tok;
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot read prompt file '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Refuses a run that cannot fit before anything is allocated, then prefills `ids` in blocks; returns seconds.
-double prefill_checked(const Args& args, Session& s, const ModelConfig& cfg, std::span<const int32_t> ids, int64_t extra,
-                       int64_t block) {
-  const int64_t total = static_cast<int64_t>(ids.size()) + extra;
-  const uint64_t limit = args.has("memory-limit") ? static_cast<uint64_t>(parse_length(args.get("memory-limit")))
-                                                  : available_host_memory();
-  check_fits(plan_for(plan_memory(cfg, total, block), "cpu"), limit, total);
-  const auto t0 = std::chrono::steady_clock::now();
-  for (size_t i = 0; i < ids.size(); i += static_cast<size_t>(block))
-    s.prefill(ids.subspan(i, std::min<size_t>(static_cast<size_t>(block), ids.size() - i)));
-  return seconds_since(t0);
+uint64_t memory_limit(const Args& args) {
+  return args.has("memory-limit") ? static_cast<uint64_t>(parse_length(args.get("memory-limit"))) : available_host_memory();
 }
 
 // Flags every engine command takes after its own.
@@ -99,15 +78,16 @@ int cmd_run(int argc, char** argv) {
     return 0;
   }
   const std::string dir = args.require("model");
-  const std::string text = read_text(args.require("prompt-file"));
+  const std::string text = read_file(args.require("prompt-file"), "prompt file");
   const ModelConfig cfg = ModelConfig::load(dir + "/config.json");
   auto tok = model_tokenizer(args, dir, cfg);
   const std::vector<int32_t> ids = tok->encode(text);
   const int max_new = std::stoi(args.get("max-new"));
   const int64_t block = std::stoll(args.get("block"));
   auto model = Model::load(dir);
+  check_plan(cfg, static_cast<int64_t>(ids.size()) + max_new, block, memory_limit(args));
   Session s(model);
-  const double prefill_s = prefill_checked(args, s, cfg, ids, max_new, block);
+  const double prefill_s = prefill_blocks(s, ids, block);
   const auto t1 = std::chrono::steady_clock::now();
   const std::vector<int32_t> out = s.greedy(max_new, tok->eos_id());
   const double decode_s = seconds_since(t1);
@@ -181,8 +161,9 @@ int cmd_score(int argc, char** argv) {
   }
   int64_t correct = 0;
   for (const auto& it : items) {
+    check_plan(cfg, static_cast<int64_t>(it.prompt.size() + it.answer.size()), block, memory_limit(args));
     Session s(model);
-    const double prefill_s = prefill_checked(args, s, cfg, it.prompt, static_cast<int64_t>(it.answer.size()), block);
+    const double prefill_s = prefill_blocks(s, it.prompt, block);
     const ScoreResult r = s.score(it.answer);
     correct += r.exact_match;
     nlohmann::json row = {{"task", it.task}, {"length", it.length}, {"index", it.index}, {"prompt_tokens", it.prompt.size()},
