@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# On the GPU machine: build `hsa`, generate the training mixture, train a model for a bounded time and export
-# it. Results (model directory files, split into <16 MiB parts where needed, and the training log) go to $OUT.
+# On the GPU machine: build `hsa`, generate a recipe's datasets once, train one or more models of that recipe
+# side by side on the one GPU (small models leave it mostly idle), export each, and copy the results to $OUT:
+# per model the model directory files (model.safetensors split into <16 MiB parts + its sha256), the card, and
+# every stage's training log.
 #
-#   tools/gpu_train.sh CONFIG NAME MINUTES      e.g. tools/gpu_train.sh train/configs/hsa-tiny.json hsa-tiny 6
+#   tools/gpu_train.sh RECIPE NAME[:CONFIG] ...
+#   e.g. tools/gpu_train.sh train/recipes/tiny-curriculum.json hsa-tiny swa-tiny:train/configs/swa-tiny.json
+#
+# Env: MINUTES_SCALE (multiplies every stage's time budget), HSA_BIN (skip the build), PYTHON.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-config=$1 name=$2 minutes=$3
+recipe=$1
+shift
 OUT=${OUT:-/tmp/hsa-out}
 mkdir -p "$OUT"
 hsa=${HSA_BIN:-}
@@ -14,36 +20,32 @@ if [ -z "$hsa" ]; then
   cmake --build build-gpu -j"$(nproc)" --target hsa >build-gpu.log 2>&1 || { tail -30 build-gpu.log >&2; exit 1; }
   hsa=build-gpu/hsa
 fi
-data=/tmp/hsa-data
-mkdir -p "$data"
-# The mixture (issue: single, multikey, multivalue, multiquery needles, vt, BABILong qa1-qa5): FOCUS tasks get
-# N_FOCUS samples per length, the others N_OTHER; one generator process per (task, length).
-focus=${FOCUS:-"niah_single_1 niah_single_2 niah_multikey_2"}
-others=${OTHERS:-"niah_single_3 niah_multikey_1 niah_multikey_3 niah_multivalue niah_multiquery vt qa1 qa2 qa3 qa4 qa5"}
-lengths=${LENGTHS:-"512 1K 2K 4K"}
-files=() pids=()
-for t in $focus $others; do
-  for L in $lengths; do
-    n=$(case " $focus " in *" $t "*) echo "${N_FOCUS:-4000}";; *) echo "${N_OTHER:-800}";; esac)
-    "$hsa" generate --task "$t" --length "$L" --n "$n" --seed 1 --quiet --out "$data/$t-$L.h5" &
-    pids+=($!)
-    files+=("$data/$t-$L.h5")
-  done
-done
-for p in "${pids[@]}"; do wait "$p" || true; done   # a task too long for a length is skipped (its error is shown)
-present=()
-for f in "${files[@]}"; do [ -f "$f" ] && present+=("$f"); done
-files=("${present[@]}")
-[ "${#files[@]}" -gt 0 ] || { echo "gpu_train: no dataset was generated" >&2; exit 1; }
-du -sh "$data"
-list=$(IFS=,; echo "${files[*]}")
-run=/tmp/hsa-run-$name
+py=${PYTHON:-python3}
 export PYTHONPATH=train PYTHONUNBUFFERED=1
-${PYTHON:-python3} -m hsa.train --config "$config" --data "$list" --out "$run" --steps "${STEPS:-100000}" \
-  --time-budget-min "$minutes" --eval-every "${EVAL_EVERY:-200}" --eval-rows 280 ${TRAIN_ARGS:-}
-${PYTHON:-python3} -m hsa.export --run "$run" --config "$config" --tokenizer models/tokenizer/hsa-8k.model --out "$run/export" --name "$name"
-cp "$run/log.jsonl" "$OUT/$name-log.jsonl"
-cd "$run/export"
-cp config.json MODEL_CARD.md "$OUT/"
-split -b 15M -d model.safetensors "$OUT/model.safetensors.part"
-sha256sum model.safetensors > "$OUT/model.safetensors.sha256"
+data=/tmp/hsa-data
+SECONDS=0
+$py -m hsa.curriculum --recipe "$recipe" --out /tmp/hsa-prep --data-dir "$data" --hsa "$hsa" --prepare
+echo "datasets: $(du -sh "$data" | cut -f1) in ${SECONDS}s"
+pids=()
+for spec in "$@"; do
+  name=${spec%%:*}
+  cfg=$([ "$spec" != "$name" ] && echo "--config ${spec#*:}" || true)
+  # shellcheck disable=SC2086
+  $py -m hsa.curriculum --recipe "$recipe" $cfg --out "/tmp/hsa-run-$name" --data-dir "$data" --hsa "$hsa" \
+    --minutes-scale "${MINUTES_SCALE:-1}" --export "/tmp/hsa-model-$name" --name "$name" >"$OUT/$name-train.log" 2>&1 &
+  pids+=($!)
+done
+status=0
+for p in "${pids[@]}"; do wait "$p" || status=1; done
+for spec in "$@"; do
+  name=${spec%%:*}
+  mkdir -p "$OUT/$name"
+  for d in /tmp/hsa-run-"$name"/*/; do [ -f "$d/log.jsonl" ] && cp "$d/log.jsonl" "$OUT/$name/log-$(basename "$d").jsonl"; done
+  m=/tmp/hsa-model-$name
+  [ -f "$m/model.safetensors" ] || { echo "gpu_train: $name was not exported (see $name-train.log)" >&2; tail -20 "$OUT/$name-train.log" >&2; continue; }
+  cp "$m/config.json" "$m/MODEL_CARD.md" "$OUT/$name/"
+  split -b 15M -d "$m/model.safetensors" "$OUT/$name/model.safetensors.part"
+  (cd "$m" && sha256sum model.safetensors) >"$OUT/$name/model.safetensors.sha256"
+  tail -c 2000 "$OUT/$name-train.log" | tr '\r' '\n' | tail -8
+done
+exit $status

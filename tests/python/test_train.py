@@ -114,3 +114,42 @@ def test_safetensors_dtypes_and_truncation(tmp_path):
     open(p, "wb").write(raw[:-4])
     with pytest.raises(ValueError, match="runs past the end"):
         load_file(p)
+
+
+def test_init_starts_a_new_stage_from_trained_weights(data):
+    src = data["dir"] / "run_a"
+    out = data["dir"] / "stage2"
+    run_train(data, out, "--init", str(src), "--stop-after", "1", "--lr", "1e-12", "--warmup", "1")
+    a, b = load_checkpoint(src / "checkpoint.pt"), load_checkpoint(out / "checkpoint.pt")
+    assert b["state"]["step"] == 1 and b["state"]["epoch"] == 0    # a fresh schedule and data cursor
+    for k in a["model"]:                                           # the weights came from run_a (lr ~ 0)
+        assert torch.allclose(a["model"][k], b["model"][k], atol=1e-6), k
+    with pytest.raises(SystemExit, match="no checkpoint"):
+        run_train(data, data["dir"] / "stage3", "--init", str(data["dir"] / "missing"))
+
+
+def test_curriculum_stages_resume_and_card(data):
+    from hsa import curriculum
+    recipe = {"config": data["config"], "seed": 2, "stages": [
+        {"name": "short", "steps": 3, "data": [{"tasks": ["niah_single_1"], "lengths": ["512"], "samples": 24}],
+         "train": {"tokens_per_batch": 2048, "warmup": 1, "eval_every": 3, "eval_rows": 4}},
+        {"name": "long", "steps": 2, "data": [{"tasks": ["niah_single_1", "qa1"], "lengths": ["1K"], "samples": 12}],
+         "train": {"tokens_per_batch": 2048, "warmup": 1, "eval_every": 2, "eval_rows": 4, "lm_weight": 0.5}}]}
+    rp = data["dir"] / "recipe.json"
+    rp.write_text(json.dumps(recipe))
+    out, model = data["dir"] / "cur", data["dir"] / "cur-model"
+    args = ["--recipe", str(rp), "--out", str(out), "--hsa", HSA, "--tokenizer", TOK, "--device", "cpu", "--threads", "2"]
+    curriculum.main(args + ["--export", str(model)])
+    s1, s2 = load_checkpoint(out / "0-short" / "checkpoint.pt"), load_checkpoint(out / "1-long" / "checkpoint.pt")
+    assert s1["state"]["step"] == 3 and s2["state"]["step"] == 2
+    assert s2["state"]["args"]["init"] == str(out / "0-short")
+    card = open(model / "MODEL_CARD.md").read()
+    assert "| 0-short | niah_single_1 | 512 |" in card and "| 1-long | qa1 | 1024 |" in card
+    assert "steps: 5" in card and "in 2 stages" in card
+    before = os.path.getmtime(out / "1-long" / "checkpoint.pt")
+    curriculum.main(args)                          # both stages done: nothing is retrained
+    assert os.path.getmtime(out / "1-long" / "checkpoint.pt") == before
+    bad = dict(recipe, stages=[dict(recipe["stages"][0], train={"learning_rate": 1e-3})])
+    rp.write_text(json.dumps(bad))
+    with pytest.raises(SystemExit, match="unknown key 'learning_rate' in stages\\[0\\].train"):
+        curriculum.main(args)

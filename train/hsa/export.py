@@ -35,7 +35,16 @@ def data_mix(paths):
     return mix
 
 
-def card(name, cfg, n_params, state, log, mix, dtype):
+def _stage_line(name, state, log, args):
+    loss = f"answer + {args['lm_weight']} x LM" if args["lm_weight"] else "answer"
+    last = [r for r in log if "loss_answer" in r][-1:] or [{}]
+    return (f"| {name} | {state['step']} | {state['tokens']:,} | {state['seconds'] / 60:.1f} | {args['lr']} -> {args['min_lr']} "
+            f"(warm-up {args['warmup']}) | {args['tokens_per_batch']} | {loss} | {last[0].get('loss_answer', float('nan')):.3f} |")
+
+
+def card(name, cfg, n_params, stages, dtype):
+    """stages: [(stage name, checkpoint state, log records, data mix)] in training order; the last is exported."""
+    state, log = stages[-1][1], stages[-1][2]
     evals = [r for r in log if "heldout" in r]
     last = evals[-1]["heldout"] if evals else {}
     args = state["args"]
@@ -45,19 +54,23 @@ def card(name, cfg, n_params, state, log, mix, dtype):
              "harness end to end, not a general language model.", "",
              "## Architecture", "", "```json", json.dumps(cfg.to_dict(), indent=2), "```", "",
              "## Training", "",
-             f"- steps: {state['step']}, tokens: {state['tokens']:,}, wall time: {state['seconds'] / 60:.1f} min",
+             f"- steps: {sum(s[1]['step'] for s in stages)}, tokens: {sum(s[1]['tokens'] for s in stages):,}, "
+             f"wall time: {sum(s[1]['seconds'] for s in stages) / 60:.1f} min" + (f" in {len(stages)} stages" if len(stages) > 1 else ""),
              f"- device: {state.get('device', 'unknown')}, torch {state.get('torch', '?')}",
-             f"- optimizer: AdamW (betas 0.9/0.95, weight decay {args['weight_decay']}), lr {args['lr']} -> {args['min_lr']} "
-             f"(warm-up {args['warmup']}, cosine), clip {args['clip']}, {args['tokens_per_batch']} tokens per batch, "
-             f"bf16 autocast on CUDA, seed {args['seed']}",
-             f"- loss: cross-entropy on the answer span" + (f" + {args['lm_weight']} x LM loss elsewhere" if args['lm_weight'] else ""),
+             f"- optimizer: AdamW (betas 0.9/0.95, weight decay {args['weight_decay']}), warm-up + cosine, clip {args['clip']}, "
+             f"bf16 autocast on CUDA, seed {args['seed']}; each stage starts from the previous stage's weights with a "
+             "fresh optimizer",
              f"- weights stored as {dtype}", "",
-             "## Data mix (samples, from `hsa generate`)", "", "| task | length | samples |", "|---|---|---|"]
-    for (t, L), n in sorted(mix.items()):
-        lines.append(f"| {t} | {L} | {n} |")
+             "| stage | steps | tokens | minutes | lr | tokens per batch | loss | last answer loss |",
+             "|---|---|---|---|---|---|---|---|"]
+    lines += [_stage_line(n, st, lg, st["args"]) for n, st, lg, _ in stages]
+    lines += ["", "## Data mix (samples, from `hsa generate`)", "", "| stage | task | length | samples |", "|---|---|---|---|"]
+    for n, _, _, mix in stages:
+        for (t, L), k in sorted(mix.items()):
+            lines.append(f"| {n} | {t} | {L} | {k} |")
     lines += ["", "## Held-out teacher-forced accuracy (measured at the end of training)", "",
               "Exact match: every answer token is the argmax at its position; rows held out by content hash",
-              "(never trained on), at the longest training length.", "",
+              "(never trained on), at the longest length of the last stage.", "",
               "| task | length | rows | exact match | token accuracy |", "|---|---|---|---|---|"]
     for t, v in sorted(last.items()):
         lines.append(f"| {t} | {v.get('length', '')} | {v['n']} | {100 * v['exact_match']:.1f}% | {100 * v['token_acc']:.1f}% |")
@@ -69,7 +82,8 @@ def card(name, cfg, n_params, state, log, mix, dtype):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--run", required=True)
+    ap.add_argument("--run", required=True, help="run directory, or a comma list of stage directories in training "
+                    "order (the last one is exported; the card lists all)")
     ap.add_argument("--config", required=True)
     ap.add_argument("--tokenizer", required=True)
     ap.add_argument("--out", required=True)
@@ -77,19 +91,23 @@ def main(argv=None):
     ap.add_argument("--name", default=None)
     args = ap.parse_args(argv)
     cfg = ModelConfig.from_json(args.config)
-    ck = load_checkpoint(os.path.join(args.run, "checkpoint.pt"))
+    stages = []
+    for run in args.run.split(","):
+        st = load_checkpoint(os.path.join(run, "checkpoint.pt"))
+        log = [json.loads(l) for l in open(os.path.join(run, "log.jsonl"))]
+        stages.append((os.path.basename(os.path.normpath(run)), st, log, data_mix(st["state"]["args"]["data"].split(","))))
+    ck = stages[-1][1]
     sd = {k: v.to(DTYPES[args.dtype]) for k, v in ck["model"].items()}
-    log = [json.loads(l) for l in open(os.path.join(args.run, "log.jsonl"))]
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "config.json"), "w") as f:
         json.dump(cfg.to_dict(), f, indent=2)
         f.write("\n")
     save_file(sd, os.path.join(args.out, "model.safetensors"), {"format": "pt", "producer": "hsa.export"})
     shutil.copyfile(args.tokenizer, os.path.join(args.out, "tokenizer.model"))
-    mix = data_mix(ck["state"]["args"]["data"].split(","))
     n_params = sum(v.numel() for v in ck["model"].values())
     with open(os.path.join(args.out, "MODEL_CARD.md"), "w") as f:
-        f.write(card(args.name or os.path.basename(os.path.normpath(args.out)), cfg, n_params, ck["state"], log, mix, args.dtype))
+        f.write(card(args.name or os.path.basename(os.path.normpath(args.out)), cfg, n_params,
+                     [(n, c["state"], lg, mix) for n, c, lg, mix in stages], args.dtype))
     return 0
 
 

@@ -107,6 +107,8 @@ def main(argv=None):
     ap.add_argument("--ckpt-every", type=int, default=250)
     ap.add_argument("--time-budget-min", type=float, default=0.0, help="stop (and checkpoint) after this many minutes")
     ap.add_argument("--stop-after", type=int, default=0, help="checkpoint and stop at this step (as if killed)")
+    ap.add_argument("--init", default="", help="start from the model weights of this checkpoint.pt or run directory "
+                    "(a curriculum stage: fresh optimizer, schedule and data cursor)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = ap.parse_args(argv)
@@ -127,6 +129,12 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     ckpt = os.path.join(args.out, "checkpoint.pt")
     state = {"step": 0, "epoch": 0, "batch": 0, "tokens": 0, "seconds": 0.0, "args": vars(args)}
+    if args.init and not os.path.exists(ckpt):
+        src = os.path.join(args.init, "checkpoint.pt") if os.path.isdir(args.init) else args.init
+        if not os.path.exists(src):
+            raise SystemExit(f"train: --init: no checkpoint at '{src}'")
+        model.load_state_dict(load_checkpoint(src)["model"])
+        print(f"initialized from {src}", file=sys.stderr)
     if os.path.exists(ckpt):
         c = load_checkpoint(ckpt)
         model.load_state_dict(c["model"])
