@@ -8,9 +8,11 @@
 // against run.json, so a sharded run merged gives the same rows as an unsharded one.
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -279,6 +281,106 @@ void check_or_write_run_json(const std::string& dir, const json& run) {
 
 std::string shard_suffix(uint64_t i, uint64_t n) { return "shard-" + std::to_string(i) + "-of-" + std::to_string(n); }
 
+// Joins shard files into DIR/samples.jsonl (sorted by key) and DIR/summary.json; every item of the run must be
+// present, and rows of the same key must agree.
+void merge_files(const std::string& dir, const json& run, const SweepSpec& spec, const std::vector<std::string>& files) {
+  const std::string run_path = dir + "/run.json";
+  std::set<std::string> keys;
+  for (const auto& it : enumerate_items(spec)) keys.insert(it.key);
+  std::map<std::string, std::pair<ojson, std::string>> rows;  // key -> (row, file)
+  for (const auto& f : files) {
+    size_t torn = std::string::npos;
+    const auto file_rows = read_rows(f, read_file(f), &torn);
+    if (torn != std::string::npos) std::fprintf(stderr, "merge: %s ends in a torn line (ignored)\n", f.c_str());
+    for (const auto& [line, r] : file_rows) {
+      const std::string key = r["key"].get<std::string>();
+      if (!keys.count(key)) throw Error(f + ": row '" + key + "' is not an item of the run in " + run_path);
+      auto found = rows.find(key);
+      if (found != rows.end()) {
+        if (row_content(json::parse(found->second.first.dump())) != row_content(r))
+          throw Error("row '" + key + "' differs between " + found->second.second + " and " + f +
+                      " (same key, different content)");
+        continue;
+      }
+      rows.emplace(key, std::make_pair(ojson::parse(line), f));
+    }
+  }
+  std::vector<std::string> missing;
+  for (const auto& k : keys)
+    if (!rows.count(k)) missing.push_back(k);
+  if (!missing.empty()) {
+    std::string list;
+    for (size_t i = 0; i < std::min<size_t>(missing.size(), 5); ++i) list += (i ? ", " : "") + missing[i];
+    throw Error(std::to_string(missing.size()) + " of " + std::to_string(keys.size()) + " items are missing (" + list +
+                (missing.size() > 5 ? ", ..." : "") + "): finish the shards (hsa eval --shard i/N resumes) first");
+  }
+  std::string text;
+  std::vector<json> plain;
+  for (const auto& [key, rf] : rows) {  // std::map: sorted by key
+    text += rf.first.dump() + "\n";
+    plain.push_back(json::parse(rf.first.dump()));
+  }
+  write_atomic(dir + "/samples.jsonl", text);
+  write_atomic(dir + "/summary.json", summarize(run, plain).dump(2) + "\n");
+  std::fprintf(stderr, "merge: %zu rows from %zu files -> %s/samples.jsonl, %s/summary.json\n", rows.size(), files.size(),
+               dir.c_str(), dir.c_str());
+}
+
+// --devices A,B,...: one worker process per device, each `hsa eval ... --shard i/N --devices D` with
+// CUDA_VISIBLE_DEVICES=D, then the shards are merged. Workers resume like any shard, so rerunning the same
+// command after a failure continues where each worker stopped.
+int run_device_workers(int argc, char** argv, const std::vector<std::string>& devices, const std::string& dir,
+                       const json& run, const SweepSpec& spec) {
+  std::vector<std::string> base = {"/proc/self/exe", argv[1]};
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--devices") {
+      ++i;  // and its value
+      continue;
+    }
+    if (a.rfind("--devices=", 0) == 0) continue;
+    base.push_back(a);
+  }
+  const size_t n = devices.size();
+  std::vector<pid_t> pids(n);
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<std::string> cmd = base;
+    for (const char* extra : {"--shard", "", "--devices", ""}) cmd.push_back(extra);
+    cmd[cmd.size() - 3] = std::to_string(i) + "/" + std::to_string(n);
+    cmd[cmd.size() - 1] = devices[i];
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0) throw Error("eval: cannot start the worker for device " + devices[i]);
+    if (pid == 0) {
+      ::setenv("CUDA_VISIBLE_DEVICES", devices[i].c_str(), 1);
+      std::vector<char*> cargv;
+      for (auto& c : cmd) cargv.push_back(c.data());
+      cargv.push_back(nullptr);
+      ::execv(cargv[0], cargv.data());
+      std::fprintf(stderr, "eval: cannot run the worker for device %s\n", devices[i].c_str());
+      ::_exit(127);
+    }
+    pids[i] = pid;
+    std::fprintf(stderr, "eval: worker %zu/%zu on device %s (pid %d)\n", i, n, devices[i].c_str(), static_cast<int>(pid));
+  }
+  std::string failed;
+  for (size_t i = 0; i < n; ++i) {
+    int status = 0;
+    while (::waitpid(pids[i], &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      failed += (failed.empty() ? "" : ", ") + devices[i] + " (shard " + std::to_string(i) + "/" + std::to_string(n) +
+                (WIFSIGNALED(status) ? ", signal " + std::to_string(WTERMSIG(status)) : ", exit " + std::to_string(WEXITSTATUS(status))) + ")";
+  }
+  if (!failed.empty())
+    throw Error("eval: the workers for device " + failed + " failed; rerun the same command to resume them");
+  std::vector<std::string> files;
+  for (size_t i = 0; i < n; ++i) files.push_back(dir + "/samples." + shard_suffix(i, n) + ".jsonl");
+  check_or_write_run_json(dir, run);  // the workers recorded their own device; the run has all of them
+  merge_files(dir, run, spec, files);
+  return 0;
+}
+
 std::vector<Flag> eval_flags() {
   std::vector<Flag> f = {
       {"spec", "FILE", "sweep spec (JSON object with the keys below); flags override it", ""},
@@ -291,8 +393,8 @@ std::vector<Flag> eval_flags() {
       {"mode", "M", "generative (greedy, the task's max_new_tokens, RULER/BABILong scorers) or teacher_forced "
                     "(exact match of the argmax over the answer tokens)", "generative"},
       {"backend", "B", "engine backend: cpu (cuda is not built yet)", "cpu"},
-      {"devices", "LIST", "devices, comma list: recorded in run.json; one worker per device is future work, "
-                          "today use one --shard per device", ""},
+      {"devices", "LIST", "devices, comma list: with two or more, one worker process per device (a shard each, "
+                          "CUDA_VISIBLE_DEVICES set), merged at the end", ""},
       {"block", "N", "prefill block size", "256"},
       {"haystack", "SRC", "generator background: prose | noise | dir:PATH | essay:PATH", "prose"},
       {"squad", "PATH", "SQuAD v2.0 dev json (qa_1)", ""},
@@ -343,6 +445,10 @@ int cmd_eval(int argc, char** argv) {
   fs::create_directories(dir);
   const json run = spec.to_json();
   check_or_write_run_json(dir, run);
+  if (spec.devices.size() > 1) {
+    if (sharded) throw Error("--shard and several --devices exclude each other (each device runs one shard)");
+    return run_device_workers(argc, argv, spec.devices, dir, run, spec);
+  }
 
   std::vector<WorkItem> items;
   std::set<std::string> all_keys;
@@ -469,45 +575,7 @@ int cmd_merge(int argc, char** argv) {
     if (files.empty()) throw Error("no shard files (samples.shard-*.jsonl) in " + dir + "; name the files to merge");
   }
 
-  std::set<std::string> keys;
-  for (const auto& it : enumerate_items(spec)) keys.insert(it.key);
-  std::map<std::string, std::pair<ojson, std::string>> rows;  // key -> (row, file)
-  for (const auto& f : files) {
-    size_t torn = std::string::npos;
-    const auto file_rows = read_rows(f, read_file(f), &torn);
-    if (torn != std::string::npos) std::fprintf(stderr, "merge: %s ends in a torn line (ignored)\n", f.c_str());
-    for (const auto& [line, r] : file_rows) {
-      const std::string key = r["key"].get<std::string>();
-      if (!keys.count(key)) throw Error(f + ": row '" + key + "' is not an item of the run in " + run_path);
-      auto found = rows.find(key);
-      if (found != rows.end()) {
-        if (row_content(json::parse(found->second.first.dump())) != row_content(r))
-          throw Error("row '" + key + "' differs between " + found->second.second + " and " + f +
-                      " (same key, different content)");
-        continue;
-      }
-      rows.emplace(key, std::make_pair(ojson::parse(line), f));
-    }
-  }
-  std::vector<std::string> missing;
-  for (const auto& k : keys)
-    if (!rows.count(k)) missing.push_back(k);
-  if (!missing.empty()) {
-    std::string list;
-    for (size_t i = 0; i < std::min<size_t>(missing.size(), 5); ++i) list += (i ? ", " : "") + missing[i];
-    throw Error(std::to_string(missing.size()) + " of " + std::to_string(keys.size()) + " items are missing (" + list +
-                (missing.size() > 5 ? ", ..." : "") + "): finish the shards (hsa eval --shard i/N resumes) first");
-  }
-  std::string text;
-  std::vector<json> plain;
-  for (const auto& [key, rf] : rows) {  // std::map: sorted by key
-    text += rf.first.dump() + "\n";
-    plain.push_back(json::parse(rf.first.dump()));
-  }
-  write_atomic(dir + "/samples.jsonl", text);
-  write_atomic(dir + "/summary.json", summarize(run, plain).dump(2) + "\n");
-  std::fprintf(stderr, "merge: %zu rows from %zu files -> %s/samples.jsonl, %s/summary.json\n", rows.size(), files.size(),
-               dir.c_str(), dir.c_str());
+  merge_files(dir, run, spec, files);
   return 0;
 }
 

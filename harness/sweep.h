@@ -21,7 +21,7 @@ struct SweepSpec {
   uint64_t seed = 42;
   std::string mode = "generative";   // generative | teacher_forced
   std::string backend = "cpu";
-  std::vector<std::string> devices;  // recorded only (one worker per device is future work)
+  std::vector<std::string> devices;  // two or more: one worker process per device (hsa eval)
   int64_t block = 256;               // prefill block size
   std::string haystack;              // generator background ("" = the generator's default, prose)
   std::string squad, hotpotqa;       // dataset files for qa_1 / qa_2

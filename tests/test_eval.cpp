@@ -287,6 +287,28 @@ TEST(Eval, ShardsMergeToTheUnshardedRun) {
   EXPECT_EQ(m.code, 0) << m.err;
 }
 
+TEST(Eval, OneWorkerPerDeviceMergesToTheUnshardedRun) {
+  const auto reference = by_key(rows_of(reference_run() + "/samples.jsonl"));
+  const std::string dir = temp_dir() + "/eval-devices";
+  fs::remove_all(dir);
+  // Every worker kills itself after its first row: the parent names the failed devices and keeps the rows.
+  CmdResult r = run_hsa("eval " + sweep_flags() + " --devices 0,1 --out " + dir, "HSA_EVAL_CRASH_AFTER=1");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("workers for device 0 (shard 0/2, signal 9), 1 (shard 1/2, signal 9) failed"), std::string::npos) << r.err;
+  EXPECT_EQ(line_count(dir + "/samples.shard-0-of-2.jsonl") + line_count(dir + "/samples.shard-1-of-2.jsonl"), 2u);
+  EXPECT_FALSE(fs::exists(dir + "/samples.jsonl"));
+  // The same command resumes both workers and merges.
+  r = run_hsa("eval " + sweep_flags() + " --devices 0,1 --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("1 already done"), std::string::npos) << r.err;
+  EXPECT_EQ(by_key(rows_of(dir + "/samples.jsonl")), reference);
+  EXPECT_EQ(json::parse(slurp(dir + "/run.json"))["devices"], json::parse(R"(["0", "1"])"));
+  EXPECT_TRUE(fs::exists(dir + "/summary.json"));
+  r = run_hsa("eval " + sweep_flags() + " --devices 0,1 --shard 0/2 --out " + dir);
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("exclude each other"), std::string::npos) << r.err;
+}
+
 json row(const std::string& task, const std::string& family, int64_t length, double score, const std::string& pred = "x") {
   return {{"model", "m"}, {"task", task}, {"family", family}, {"length", length}, {"score", score}, {"prediction", pred},
           {"prompt_tokens", 1000}, {"prefill_seconds", 0.5}, {"peak_host_bytes", 100}, {"peak_device_bytes", 0}};
