@@ -30,7 +30,7 @@ RECIPE_KEYS = {"config", "seed", "stages", "comment"}
 STAGE_KEYS = {"name", "minutes", "steps", "data", "train", "comment"}
 DATA_KEYS = {"tasks", "lengths", "samples"}
 TRAIN_KEYS = {"lr", "min_lr", "warmup", "weight_decay", "clip", "tokens_per_batch", "lm_weight", "gumbel",
-              "eval_every", "eval_rows", "ckpt_every"}
+              "eval_every", "eval_rows", "ckpt_every", "precision"}
 
 
 def _check_keys(obj, allowed, where):

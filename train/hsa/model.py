@@ -20,6 +20,7 @@ G = H / h_kv, h_r retrieval heads, D_r retrieval dim, K slots (top-k).
 """
 
 import math
+import os
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -31,7 +32,8 @@ from .config import ModelConfig
 
 # F.scaled_dot_product_attention exists from torch 2.0. The manual path below is the reference; the fused one
 # is only used on CUDA, where it saves the L x L probability matrix during training.
-HAVE_SDPA = hasattr(F, "scaled_dot_product_attention")
+# HSA_SDPA=0 forces the manual path everywhere (to compare the two in training).
+HAVE_SDPA = hasattr(F, "scaled_dot_product_attention") and os.environ.get("HSA_SDPA", "1") != "0"
 
 
 def _acc(t: torch.Tensor) -> torch.Tensor:

@@ -36,14 +36,14 @@ def lr_at(step, seconds, args):
     return args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * p))
 
 
-def autocast(device):
-    if device.type == "cuda":
+def autocast(device, precision="bf16"):
+    if device.type == "cuda" and precision == "bf16":
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return torch.autocast("cpu", enabled=False)
 
 
 @torch.no_grad()
-def evaluate(model, ds, device, max_rows=None):
+def evaluate(model, ds, device, max_rows=None, precision="bf16"):
     """Teacher-forced exact match per task: every answer token is the argmax at its position."""
     model.eval()
     stats = {}
@@ -58,7 +58,7 @@ def evaluate(model, ds, device, max_rows=None):
     for r in rows:
         ids, tgt, ans, _ = ds.batch([r])
         ids, tgt, ans = ids.to(device), tgt.to(device), ans.to(device)
-        with autocast(device):
+        with autocast(device, precision):
             logits = model(ids)
         pred = logits.argmax(-1)
         ok = bool(((pred == tgt) | (ans == 0)).all())
@@ -109,6 +109,7 @@ def main(argv=None):
     ap.add_argument("--stop-after", type=int, default=0, help="checkpoint and stop at this step (as if killed)")
     ap.add_argument("--init", default="", help="start from the model weights of this checkpoint.pt or run directory "
                     "(a curriculum stage: fresh optimizer, schedule and data cursor)")
+    ap.add_argument("--precision", default="bf16", choices=["bf16", "fp32"], help="on CUDA: bf16 autocast or plain fp32")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = ap.parse_args(argv)
@@ -168,7 +169,7 @@ def main(argv=None):
         ids, tgt, ans, lm = (t.to(device) for t in ds.batch(rows))
         for g in opt.param_groups:
             g["lr"] = lr_at(state["step"], state["seconds"], args)
-        with autocast(device):
+        with autocast(device, args.precision):
             logits = model(ids)
         ce = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), tgt.reshape(-1), reduction="none").view_as(ans)
         loss_ans = (ce * ans).sum() / ans.sum().clamp(min=1)
@@ -187,7 +188,7 @@ def main(argv=None):
                "length": rows[0].length}
         budget_hit = args.time_budget_min > 0 and state["seconds"] > args.time_budget_min * 60
         if state["step"] % args.eval_every == 0 or state["step"] == args.steps or budget_hit:
-            rec["heldout"] = evaluate(model, ds, device, args.eval_rows)
+            rec["heldout"] = evaluate(model, ds, device, args.eval_rows, args.precision)
         log.write(json.dumps(rec) + "\n")
         log.flush()
         tps = state["tokens"] / max(state["seconds"], 1e-9)
