@@ -122,8 +122,12 @@ class Backend {
                                const float* weights, const ChunkAttentionParams& p, float* out) = 0;
 };
 
-// "cpu" (the fp32 reference); anything else is an hsa::Error listing the available backends.
+// "cpu" (the fp32 reference) or "cuda" (fp32 on the first GPU, engine/cuda/); anything else is an
+// hsa::Error listing the available backends.
 std::unique_ptr<Backend> make_backend(const std::string& name);
+// The "cuda" backend (engine/cuda/backend_cuda.cu). hsa::Error "no CUDA device: ..." when the runtime sees
+// no GPU, and "cuda backend not built ..." in builds without nvcc (engine/nocuda/).
+std::unique_ptr<Backend> make_cuda_backend();
 
 // A typed buffer in a backend's memory; `resize` can keep the contents (for caches that grow).
 template <class T>

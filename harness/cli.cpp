@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/device_info.h"
 #include "engine/error.h"
 #include "engine/planner.h"
 
@@ -92,8 +93,17 @@ std::string read_file(const std::string& path, const std::string& what) {
   return ss.str();
 }
 
-void check_plan(const ModelConfig& cfg, int64_t tokens, int64_t block, uint64_t memory_limit) {
-  check_fits(plan_for(plan_memory(cfg, tokens, block), "cpu"), memory_limit, tokens);
+void check_plan(const ModelConfig& cfg, int64_t tokens, int64_t block, uint64_t memory_limit, const std::string& backend) {
+  const std::vector<MemoryPlan> plans = plan_memory(cfg, tokens, block);
+  const MemoryPlan& fp32 = plan_for(plans, "cpu");
+  if (backend != "cuda") return check_fits(fp32, memory_limit, tokens);
+  // The cuda backend keeps the fp32 plan's contents in device memory (the planner's "cuda" placement
+  // describes the later bf16 mode).
+  const uint64_t free = device_free_memory();
+  if (free && fp32.host_bytes > free)
+    throw Error("a run of " + std::to_string(tokens) + " tokens on backend 'cuda' (fp32) needs " +
+                format_bytes(fp32.host_bytes) + " of device memory, but only " + format_bytes(free) +
+                " is free (see `hsa plan`, placement cpu for the fp32 figures)");
 }
 
 double prefill_blocks(Session& s, std::span<const int32_t> ids, int64_t block) {

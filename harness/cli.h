@@ -53,9 +53,11 @@ int cmd_check(int argc, char** argv);
 double seconds_since(std::chrono::steady_clock::time_point t0);
 // A whole file; throws hsa::Error "cannot read <what> '<path>'".
 std::string read_file(const std::string& path, const std::string& what = "file");
-// Refuses a run of `tokens` tokens whose CPU memory plan exceeds `memory_limit` bytes, before anything is
-// allocated (the message carries the plan's figure).
-void check_plan(const ModelConfig& cfg, int64_t tokens, int64_t block, uint64_t memory_limit);
+// Refuses a run of `tokens` tokens whose memory plan does not fit, before anything is allocated (the message
+// carries the plan's figure): on backend "cpu" the fp32 plan against `memory_limit` bytes of host memory; on
+// "cuda" (fp32 on the device) the same fp32 figures against the device's free memory.
+void check_plan(const ModelConfig& cfg, int64_t tokens, int64_t block, uint64_t memory_limit,
+                const std::string& backend = "cpu");
 // Feeds `ids` to the session in blocks of `block` tokens; returns the seconds it took.
 double prefill_blocks(Session& s, std::span<const int32_t> ids, int64_t block);
 

@@ -26,6 +26,8 @@
 #include <sstream>
 #include <tuple>
 
+#include "engine/backend.h"
+#include "engine/device_info.h"
 #include "engine/error.h"
 #include "engine/planner.h"
 #include "engine/session.h"
@@ -198,12 +200,14 @@ ojson run_item(RunContext& ctx, LoadedModel& lm, const WorkItem& it) {
   const int max_new = generative ? Generator::max_new_tokens(it.task) : 0;
   const int64_t total = static_cast<int64_t>(prompt.size()) + (generative ? max_new : static_cast<int64_t>(s.answer_ids.size()));
   try {
-    check_plan(lm.cfg, total, spec.block, ctx.memory_limit);
+    check_plan(lm.cfg, total, spec.block, ctx.memory_limit, spec.backend);
   } catch (const Error& e) {
     throw Error(it.key + ": " + e.what());
   }
 
-  Session session(lm.model);
+  SessionOptions opts;
+  opts.backend = spec.backend;
+  Session session(lm.model, opts);
   const double prefill_s = prefill_blocks(session, prompt, spec.block);
 
   const auto t1 = std::chrono::steady_clock::now();
@@ -392,7 +396,7 @@ std::vector<Flag> eval_flags() {
       {"seed", "S", "generator seed", "42"},
       {"mode", "M", "generative (greedy, the task's max_new_tokens, RULER/BABILong scorers) or teacher_forced "
                     "(exact match of the argmax over the answer tokens)", "generative"},
-      {"backend", "B", "engine backend: cpu (cuda is not built yet)", "cpu"},
+      {"backend", "B", "engine backend: cpu or cuda (fp32 on the GPU)", "cpu"},
       {"devices", "LIST", "devices, comma list: with two or more, one worker process per device (a shard each, "
                           "CUDA_VISIBLE_DEVICES set), merged at the end", ""},
       {"block", "N", "prefill block size", "256"},
@@ -440,6 +444,11 @@ int cmd_eval(int argc, char** argv) {
   if (sharded) std::tie(shard, num_shards) = parse_shard(args.get("shard"));
   ctx.memory_limit = args.has("memory-limit") ? static_cast<uint64_t>(parse_length(args.get("memory-limit"))) : available_host_memory();
   ctx.device = cpu_name();
+  if (spec.backend == "cuda" && spec.devices.size() <= 1) {  // (with several devices, each worker checks its own)
+    make_backend("cuda");  // no device: fail here, before any file of the run is written
+    const std::string gpus = device_summary();
+    ctx.device = gpus.substr(0, gpus.find('\n'));
+  }
 
   const std::string dir = args.require("out");
   fs::create_directories(dir);

@@ -1,4 +1,4 @@
-// `hsa plan`, `hsa run`, `hsa score`: the engine from the command line (CPU backend).
+// `hsa plan`, `hsa run`, `hsa score`: the engine from the command line (--backend cpu or cuda).
 //
 // run and score check the memory plan against the host's available memory before a session allocates
 // anything, and check that the tokenizer belongs to the model (vocab size).
@@ -29,8 +29,15 @@ uint64_t memory_limit(const Args& args) {
   return args.has("memory-limit") ? static_cast<uint64_t>(parse_length(args.get("memory-limit"))) : available_host_memory();
 }
 
+SessionOptions session_options(const Args& args) {
+  SessionOptions o;
+  o.backend = args.get("backend");
+  return o;
+}
+
 // Flags every engine command takes after its own.
 std::vector<Flag> with_engine_flags(std::vector<Flag> own) {
+  own.push_back({"backend", "B", "engine backend: cpu (fp32 reference) or cuda (fp32 on the GPU)", "cpu"});
   own.push_back({"block", "N", "prefill block size", "256"});
   own.push_back({"tokenizer", "PATH", "tokenizer (default: DIR/tokenizer.model)", ""});
   own.push_back({"memory-limit", "BYTES", "refuse runs needing more host memory (K/M/G suffixes; default: available)", ""});
@@ -68,7 +75,7 @@ int cmd_plan(int argc, char** argv) {
 }
 
 int cmd_run(int argc, char** argv) {
-  Args args("run", "Prefills a prompt and continues it greedily (CPU backend).",
+  Args args("run", "Prefills a prompt and continues it greedily.",
             with_engine_flags({{"model", "DIR", "model directory", ""},
                                {"prompt-file", "F", "text file with the prompt", ""},
                                {"max-new", "N", "tokens to generate", "32"}}),
@@ -85,8 +92,8 @@ int cmd_run(int argc, char** argv) {
   const int max_new = std::stoi(args.get("max-new"));
   const int64_t block = std::stoll(args.get("block"));
   auto model = Model::load(dir);
-  check_plan(cfg, static_cast<int64_t>(ids.size()) + max_new, block, memory_limit(args));
-  Session s(model);
+  check_plan(cfg, static_cast<int64_t>(ids.size()) + max_new, block, memory_limit(args), args.get("backend"));
+  Session s(model, session_options(args));
   const double prefill_s = prefill_blocks(s, ids, block);
   const auto t1 = std::chrono::steady_clock::now();
   const std::vector<int32_t> out = s.greedy(max_new, tok->eos_id());
@@ -161,8 +168,9 @@ int cmd_score(int argc, char** argv) {
   }
   int64_t correct = 0;
   for (const auto& it : items) {
-    check_plan(cfg, static_cast<int64_t>(it.prompt.size() + it.answer.size()), block, memory_limit(args));
-    Session s(model);
+    check_plan(cfg, static_cast<int64_t>(it.prompt.size() + it.answer.size()), block, memory_limit(args),
+               args.get("backend"));
+    Session s(model, session_options(args));
     const double prefill_s = prefill_blocks(s, it.prompt, block);
     const ScoreResult r = s.score(it.answer);
     correct += r.exact_match;

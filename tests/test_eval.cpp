@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/backend.h"
 #include "engine/error.h"
 #include "engine/random_model.h"
 #include "harness/summary.h"
@@ -137,7 +138,7 @@ TEST(Sweep, SpecParsingAndErrors) {
       {R"({"models": ["m"], "tasks": "qa1", "lengths": "1K", "n": 0})", "n: must be at least 1"},
       {R"({"models": ["m"], "tasks": "qa1", "lengths": "1K", "n": -2})", "n: must be a non-negative integer"},
       {R"({"models": ["m"], "tasks": "qa1", "lengths": "1K", "mode": "sampling"})", "mode: 'sampling'"},
-      {R"({"models": ["m"], "tasks": "qa1", "lengths": "1K", "backend": "cuda"})", "CUDA backend is not built yet"},
+      {R"({"models": ["m"], "tasks": "qa1", "lengths": "1K", "backend": "tpu"})", "unknown backend 'tpu'"},
       {R"({"models": [], "tasks": "qa1", "lengths": "1K"})", "models: no model"},
       {R"({"models": ["a/m", "b/m"], "tasks": "qa1", "lengths": "1K"})", "two models are named 'm'"},
       {R"({"models": ["m"], "tasks": "ruler", "lengths": "1K"})", "squad"},
@@ -152,7 +153,7 @@ TEST(Sweep, SpecParsingAndErrors) {
     }
   }
 
-  // The shipped spec files parse; paper-32m is for the CUDA backend, which is refused until it exists.
+  // The shipped spec files parse; paper-32m (CUDA backend) is refused without the SQuAD / HotpotQA files.
   const SweepSpec smoke = load_sweep(source_path("tasks/sweeps/smoke.json"));
   validate_sweep(smoke);
   SweepSpec cpu = load_sweep(source_path("tasks/sweeps/ruler-babilong-cpu.json"));
@@ -171,9 +172,20 @@ TEST(Sweep, SpecParsingAndErrors) {
   CmdResult r = run_hsa("eval --models " + eval_model() + " --tasks qa1 --lengths 1K-5K*2 --out " + temp_dir() + "/eval-bad");
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("--lengths: length range '1K-5K*2'"), std::string::npos) << r.err;
-  r = run_hsa("eval --models " + eval_model() + " --tasks qa1 --lengths 1K --backend cuda --out " + temp_dir() + "/eval-bad");
-  EXPECT_NE(r.code, 0);
-  EXPECT_NE(r.err.find("CUDA backend is not built yet"), std::string::npos) << r.err;
+  // --backend cuda where there is no GPU (or no CUDA in the build): refused with the reason, nothing written.
+  bool gpu = true;
+  try {
+    make_backend("cuda");
+  } catch (const Error&) {
+    gpu = false;
+  }
+  if (!gpu) {
+    r = run_hsa("eval --models " + eval_model() + " --tasks qa1 --lengths 1K --backend cuda --out " + temp_dir() + "/eval-nogpu");
+    EXPECT_NE(r.code, 0);
+    EXPECT_TRUE(r.err.find("no CUDA device") != std::string::npos || r.err.find("cuda backend not built") != std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(temp_dir() + "/eval-nogpu/run.json"));
+  }
 }
 
 TEST(Eval, RowsAndTeacherForced) {

@@ -1,5 +1,6 @@
 // The `cpu` backend: the Backend interface (engine/backend.h) on host memory, forwarding to the plain-loop
-// ops of engine/cpu/*.cpp, plus make_backend(), the one place that knows the list of backends.
+// ops of engine/cpu/*.cpp, plus make_backend(), the one place that knows the list of backends (the `cuda`
+// one is built in engine/cuda/ or, without nvcc, is a clear error from engine/nocuda/).
 //
 // The one idea: on the CPU "device memory" is host memory, so weights are used in place from the model's
 // mmap (zero-copy) and to_device / to_host / copy are memcpy; all arithmetic lives in the op files.
@@ -100,7 +101,8 @@ class CpuBackend final : public Backend {
 
 std::unique_ptr<Backend> make_backend(const std::string& name) {
   if (name == "cpu") return std::make_unique<CpuBackend>();
-  throw Error("unknown backend '" + name + "' (available: cpu)");
+  if (name == "cuda") return make_cuda_backend();
+  throw Error("unknown backend '" + name + "' (available: cpu, cuda)");
 }
 
 }  // namespace hsa

@@ -5,4 +5,6 @@ namespace hsa {
 
 std::string device_summary() { return "cuda: not built (no nvcc at configure time); CPU only"; }
 
+uint64_t device_free_memory() { return 0; }
+
 }  // namespace hsa

@@ -1,0 +1,110 @@
+// The CUDA backend's kernels as host-side launchers, one family per .cu file in engine/cuda/ (the same
+// split as engine/cpu/), plus the error checks every file uses.
+//
+// What it is for: the fp32 GPU twin of engine/cpu/ops.h, checked against it op by op
+// (tests/engine/test_cuda_backend.cpp). The one idea: every kernel is the plainest parallel form of the
+// CPU loop it mirrors (a thread per element, or a warp per (token, head) for attention), in fp32 with the
+// same fp64 islands the CPU has (RoPE angles, RMSNorm sums of squares, retrieval weights), so results agree
+// to fp32 rounding. All launches go to the default stream in order; nothing here synchronizes, except
+// where a host buffer is read or written.
+// Dimension names as in ops.h: n tokens, d hidden, H query heads, n_kv kv heads, dh head dim, S chunk
+// size, K top-k slots, h_r retrieval heads, Dh retrieval head dim.
+#pragma once
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "engine/backend.h"
+
+namespace hsa::cuda {
+
+// Throws hsa::Error("cuda backend: <op>: <what>: <CUDA error>") when err is not cudaSuccess.
+void check(cudaError_t err, const char* op, const char* what);
+// After a launch: the launch error (bad configuration, no device), and with HSA_CUDA_SYNC=1 in the
+// environment also the kernel's own execution error (a synchronize after every launch, for debugging:
+// without it an asynchronous fault surfaces at the next copy to the host, under that op's name).
+void check_launch(const char* op);
+void check(cublasStatus_t status, const char* op, const char* what);
+
+// Device memory that only grows (work space reused across calls); freed with the owner.
+class Scratch {
+ public:
+  Scratch() = default;
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  ~Scratch();
+  // At least `bytes` of device memory (contents not kept when it grows).
+  void* get(size_t bytes, const char* op);
+  template <class T>
+  T* get(size_t count, const char* op) {
+    return static_cast<T*>(get(count * sizeof(T), op));
+  }
+
+ private:
+  void* p_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+// Threads per block of the element-wise kernels; blocks for `count` elements.
+constexpr int kThreads = 256;
+inline unsigned blocks_for(int64_t count, int threads = kThreads) {
+  return (unsigned)((count + threads - 1) / threads);
+}
+
+// Largest head dim the attention kernels take (a lane keeps dh / 32 output values in registers) and the
+// largest top-K of retrieval (a thread keeps its K best in a local array).
+constexpr int kMaxHeadDim = 256;
+constexpr int kMaxTopK = 64;
+
+// norm_rope.cu --------------------------------------------------------------------------------------------
+void embed(const float* table, const int32_t* ids_dev, int n, int d, float* x);
+void rmsnorm(const float* x, const float* w, float* y, int64_t rows, int dim, float eps);
+// Row t is at position pos0 + t, or pos0 + t % period when period > 0 (the encoder's local positions).
+void rope(float* x, int n, int heads, int dh, int64_t pos0, int64_t period, double theta);
+void swiglu(float* gate, const float* up, int64_t n);
+void add(float* x, const float* y, int64_t n);
+// y (n, out) = bias broadcast to every row.
+void fill_rows(float* y, const float* bias, int n, int out);
+// y (n, out) += bias on every row.
+void add_rows(float* y, const float* bias, int n, int out);
+
+// linear.cu -----------------------------------------------------------------------------------------------
+// y (n, out) = x (n, in) W^T (+ bias), or y += that with accumulate; one cuBLAS SGEMM in full fp32 (the
+// handle is set to CUBLAS_PEDANTIC_MATH: no TF32, no reduced-precision reductions).
+void linear(cublasHandle_t blas, const float* x, const float* W, const float* bias, float* y, int n, int in, int out,
+            bool accumulate);
+
+// attention.cu --------------------------------------------------------------------------------------------
+void cache_write(const KVCacheView& c, const float* k, const float* v, int64_t r0, int n);
+void window_attention(const float* q, int n, int heads, int64_t r0, const KVCacheView& c, int64_t window,
+                      float* out);
+// Bidirectional attention inside groups of T consecutive rows (the chunk encoder).
+void group_attention(const float* q, const float* k, const float* v, int groups, int T, int heads, int kv_heads,
+                     int dh, float* out);
+
+// chunk_attention.cu --------------------------------------------------------------------------------------
+void chunk_attention(const float* q, int n, const float* mem_k, const float* mem_v, const int32_t* ids,
+                     const float* weights, const ChunkAttentionParams& p, float* out);
+
+// chunk_encoder.cu ----------------------------------------------------------------------------------------
+// The chunk encoder of MODEL.md section 4 composed from the ops above; `work` holds its activations.
+void chunk_encoder(cublasHandle_t blas, const float* X, int n_chunks, const EncoderWeights& w, float* E,
+                   float* pooled, Scratch& work);
+
+// retrieval.cu --------------------------------------------------------------------------------------------
+// Candidates of the two-stage top-K (see retrieval.cu): n * h_r * splits * K (score, chunk) pairs.
+struct Candidate {
+  float score;
+  int32_t chunk;  // -1: empty
+};
+// How many chunk ranges the first stage splits the visible chunks into (one block each).
+int retrieval_splits(int n, int64_t pos0, int64_t n_chunks, int chunk);
+// `scratch` holds n * h_r * retrieval_splits(...) * K candidates.
+void retrieval(const float* qr, int n, int64_t pos0, const float* landmarks, int64_t n_chunks,
+               const RetrievalParams& p, Candidate* scratch, int32_t* ids, float* weights);
+
+}  // namespace hsa::cuda

@@ -1,0 +1,171 @@
+// CUDA: landmark scoring, top-K selection and slot weights (spec/MODEL.md section 5), the twin of
+// engine/cpu/retrieval.cpp.
+//
+// The one idea: scores are never stored. Selection is a total order, (score descending, chunk index
+// descending), so "ties go to the more recent chunk" is part of the comparison and the top-K of a union is
+// the top-K of the parts' top-Ks. Stage 1: one block per (token, retrieval head, range of kChunksPerSplit
+// visible chunks); each thread scores its chunks and keeps its own K best in a small sorted list, then the
+// block picks its K best of those lists in K rounds of an argmax reduction and writes them to a small
+// scratch (n x h_r x splits x K candidates, independent of how many chunks there are past the split
+// count). Stage 2: one block per (token, head) selects the K best of its splits' candidates the same way,
+// orders them most recent first and computes the weights in fp64 exactly as the CPU does.
+#include <cmath>
+
+#include "engine/cuda/ops.cuh"
+#include "engine/error.h"
+
+namespace hsa::cuda {
+namespace {
+
+constexpr int kBlockThreads = 128;
+constexpr int kBlockWarps = kBlockThreads / 32;
+constexpr int64_t kChunksPerSplit = 1024;  // chunks scored by one stage-1 block (8 per thread)
+
+// The selection order: (s1, c1) comes before (s2, c2). Empty entries are (-inf, -1) and lose to any chunk.
+__device__ inline bool better(float s1, int32_t c1, float s2, int32_t c2) {
+  return s1 > s2 || (s1 == s2 && c1 > c2);
+}
+
+// One thread's K best entries, best first (local memory).
+struct TopK {
+  float s[kMaxTopK];
+  int32_t c[kMaxTopK];
+  int kept = 0;
+  __device__ void insert(float score, int32_t chunk, int K) {
+    if (kept == K && !better(score, chunk, s[K - 1], c[K - 1])) return;
+    int at = kept < K ? kept : K - 1;  // insertion point: after every entry that comes before this one
+    while (at > 0 && better(score, chunk, s[at - 1], c[at - 1])) {
+      s[at] = s[at - 1], c[at] = c[at - 1];
+      --at;
+    }
+    s[at] = score, c[at] = chunk;
+    if (kept < K) ++kept;
+  }
+};
+
+// The block's K best over all threads' lists, best first, written by thread 0 to out[0..K). Round k: every
+// thread offers the best entry it has not given yet, an argmax over the block (warp shuffles, then the
+// warps' winners) finds the best offer, and its owner (chunk ids are unique) moves on to its next entry.
+__device__ void block_select(const TopK& mine, int K, Candidate* out) {
+  __shared__ float warp_s[kBlockWarps];
+  __shared__ int32_t warp_c[kBlockWarps];
+  __shared__ int32_t winner;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x / 32;
+  int given = 0;
+  for (int k = 0; k < K; ++k) {
+    float s = given < mine.kept ? mine.s[given] : -INFINITY;
+    int32_t c = given < mine.kept ? mine.c[given] : -1;
+    for (int off = 16; off > 0; off >>= 1) {
+      const float s2 = __shfl_down_sync(0xffffffffu, s, off);
+      const int32_t c2 = __shfl_down_sync(0xffffffffu, c, off);
+      if (better(s2, c2, s, c)) s = s2, c = c2;
+    }
+    if (lane == 0) warp_s[warp] = s, warp_c[warp] = c;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      float bs = warp_s[0];
+      int32_t bc = warp_c[0];
+      for (int w = 1; w < kBlockWarps; ++w)
+        if (better(warp_s[w], warp_c[w], bs, bc)) bs = warp_s[w], bc = warp_c[w];
+      out[k] = Candidate{bs, bc};
+      winner = bc;
+    }
+    __syncthreads();
+    if (winner >= 0 && given < mine.kept && mine.c[given] == winner) ++given;
+  }
+}
+
+// Stage 1. Block (token i, head r) = blockIdx.x = i * h_r + r, chunk range blockIdx.y. Visible chunks of
+// the token at t = pos0 + i: c < min(t / S, n_chunks).
+__global__ void score_ranges_kernel(const float* qr, int64_t pos0, const float* landmarks, int64_t n_chunks,
+                                    RetrievalParams p, float scale, Candidate* scratch) {
+  extern __shared__ float q_sh[];  // Dh
+  const int64_t item = blockIdx.x, split = blockIdx.y, splits = gridDim.y;
+  const int hr = p.heads, Dh = p.head_dim;
+  for (int e = threadIdx.x; e < Dh; e += blockDim.x) q_sh[e] = qr[item * Dh + e];
+  __syncthreads();
+  const int64_t t = pos0 + item / hr, r = item % hr;
+  const int64_t visible = t / p.chunk < n_chunks ? t / p.chunk : n_chunks;
+  const int64_t begin = split * kChunksPerSplit;
+  const int64_t end = begin + kChunksPerSplit < visible ? begin + kChunksPerSplit : visible;
+  TopK mine;
+  for (int64_t c = begin + threadIdx.x; c < end; c += blockDim.x) {
+    const float* l = landmarks + (c * hr + r) * Dh;
+    float s = 0.f;
+    for (int e = 0; e < Dh; ++e) s += q_sh[e] * l[e];
+    mine.insert(s * scale, (int32_t)c, p.topk);
+  }
+  block_select(mine, p.topk, scratch + (item * splits + split) * p.topk);
+}
+
+__device__ inline double softplus(double s) { return s > 0 ? s + log1p(exp(-s)) : log1p(exp(s)); }
+
+// Stage 2. Block per (token, head): the K best of the splits' candidates, then (thread 0) ids most recent
+// first with -1 in the empty last slots, and the weights of engine/cpu/retrieval.cpp slot_weights.
+__global__ void select_kernel(const Candidate* scratch, int splits, RetrievalParams p, int32_t* ids,
+                              float* weights) {
+  __shared__ Candidate best[kMaxTopK];
+  const int64_t item = blockIdx.x;
+  const int K = p.topk;
+  const Candidate* cand = scratch + item * splits * K;
+  TopK mine;
+  for (int j = threadIdx.x; j < splits * K; j += blockDim.x)
+    if (cand[j].chunk >= 0) mine.insert(cand[j].score, cand[j].chunk, K);
+  block_select(mine, K, best);
+  if (threadIdx.x != 0) return;
+
+  // The kept entries lead (empty ones are last); order them by chunk, most recent first.
+  int kept = 0;
+  while (kept < K && best[kept].chunk >= 0) ++kept;
+  for (int a = 1; a < kept; ++a)
+    for (int b = a; b > 0 && best[b].chunk > best[b - 1].chunk; --b) {
+      const Candidate tmp = best[b];
+      best[b] = best[b - 1], best[b - 1] = tmp;
+    }
+  int32_t* id = ids + item * K;
+  float* w = weights + item * K;
+  for (int k = 0; k < K; ++k) id[k] = k < kept ? best[k].chunk : -1, w[k] = 0.f;
+  if (p.stick_breaking) {
+    // w_k = exp(log_sigmoid(s_k) - sum_{j<k} softplus(s_j))
+    double before = 0.0;
+    for (int k = 0; k < kept; ++k) {
+      const double s = best[k].score;
+      w[k] = (float)exp(-softplus(-s) - before);
+      before += softplus(s);
+    }
+  } else if (kept > 0) {
+    double m = best[0].score, sum = 0.0;
+    for (int k = 1; k < kept; ++k) m = fmax(m, (double)best[k].score);
+    for (int k = 0; k < kept; ++k) sum += exp((double)best[k].score - m);
+    for (int k = 0; k < kept; ++k) w[k] = (float)(exp((double)best[k].score - m) / sum);
+  }
+}
+
+}  // namespace
+
+int retrieval_splits(int n, int64_t pos0, int64_t n_chunks, int chunk) {
+  if (n <= 0) return 1;
+  const int64_t last_t = pos0 + n - 1;
+  const int64_t visible = last_t / chunk < n_chunks ? last_t / chunk : n_chunks;
+  const int64_t splits = (visible + kChunksPerSplit - 1) / kChunksPerSplit;
+  return (int)(splits > 1 ? splits : 1);
+}
+
+void retrieval(const float* qr, int n, int64_t pos0, const float* landmarks, int64_t n_chunks,
+               const RetrievalParams& p, Candidate* scratch, int32_t* ids, float* weights) {
+  if (p.topk < 1 || p.topk > kMaxTopK)
+    throw Error("cuda backend: retrieval: top-k " + std::to_string(p.topk) + " outside 1.." + std::to_string(kMaxTopK));
+  if ((int64_t)n * p.heads == 0) return;
+  const int splits = retrieval_splits(n, pos0, n_chunks, p.chunk);
+  if (splits > 65535)
+    throw Error("cuda backend: retrieval: " + std::to_string(n_chunks) + " chunks need more than 65535 ranges");
+  const float scale = (float)(1.0 / std::sqrt((double)p.head_dim));
+  const dim3 grid1((unsigned)((int64_t)n * p.heads), (unsigned)splits);
+  score_ranges_kernel<<<grid1, kBlockThreads, sizeof(float) * p.head_dim>>>(qr, pos0, landmarks, n_chunks, p,
+                                                                            scale, scratch);
+  check_launch("retrieval (scoring)");
+  select_kernel<<<(unsigned)((int64_t)n * p.heads), kBlockThreads>>>(scratch, splits, p, ids, weights);
+  check_launch("retrieval (selection)");
+}
+
+}  // namespace hsa::cuda

@@ -1,0 +1,87 @@
+// Device helpers shared by the attention kernels: warp reductions and attend_keys, the one primitive
+// behind sliding-window attention, the chunk encoder's attention and HSA chunk attention.
+//
+// The one idea: a warp owns one (query, head). It walks the keys in tiles of 32, lane l scoring key
+// base + l (a full dot product with the query, which sits in shared memory), and keeps an online softmax:
+// the running max m, the running denominator l = sum exp(z - m) and the unnormalized output
+// o = sum exp(z - m) v, each lane holding the output dims lane, lane + 32, ... Only the caller divides by l,
+// so chunk attention can add its off-by-one null key (exp(-m)) and its retrieval weight first.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <cstdint>
+
+#include "engine/cuda/ops.cuh"
+
+namespace hsa::cuda {
+
+constexpr unsigned kFullMask = 0xffffffffu;
+constexpr int kDimsPerLane = kMaxHeadDim / 32;
+
+__device__ inline float warp_max(float v) {
+  for (int off = 16; off > 0; off >>= 1) v = fmaxf(v, __shfl_xor_sync(kFullMask, v, off));
+  return v;
+}
+__device__ inline float warp_sum(float v) {
+  for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(kFullMask, v, off);
+  return v;
+}
+__device__ inline double warp_sum(double v) {
+  for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(kFullMask, v, off);
+  return v;
+}
+
+// One warp, all 32 lanes: attends q_sh (dh floats in shared memory) to `count` keys; key idx has its K row
+// at k + offset(idx) and its V row at v + offset(idx). Returns (in every lane) the max logit m, the
+// denominator l = sum_idx exp(z_idx - m) and o[c] = sum_idx exp(z_idx - m) v_idx[lane + 32 c], with
+// z = (q . k) * scale. count must be >= 1 and the same in all lanes.
+template <class Offset>
+__device__ void attend_keys(const float* q_sh, const float* k, const float* v, int64_t count, Offset offset,
+                            int dh, float scale, float (&o)[kDimsPerLane], float& m, float& l) {
+  const int lane = threadIdx.x & 31;
+  m = -INFINITY, l = 0.f;
+#pragma unroll
+  for (int c = 0; c < kDimsPerLane; ++c) o[c] = 0.f;
+  for (int64_t base = 0; base < count; base += 32) {
+    // This lane's key: its logit z (or -inf past the end) and its row offset.
+    const int64_t idx = base + lane;
+    long long off = 0;
+    float z = -INFINITY;
+    if (idx < count) {
+      off = (long long)offset(idx);
+      const float* kr = k + off;
+      float s = 0.f;
+      for (int e = 0; e < dh; ++e) s += q_sh[e] * kr[e];
+      z = s * scale;
+    }
+    // Online softmax update: rescale what we have to the new max, add this tile's exponentials.
+    const float m_new = fmaxf(m, warp_max(z));
+    const float corr = expf(m - m_new);  // 0 on the first tile, where m = -inf
+    const float p = idx < count ? expf(z - m_new) : 0.f;
+    l = l * corr + warp_sum(p);
+#pragma unroll
+    for (int c = 0; c < kDimsPerLane; ++c) o[c] *= corr;
+    // Weighted values: key j's weight and row are broadcast from lane j; each lane adds its own dims.
+    const int tile = count - base < 32 ? (int)(count - base) : 32;
+    for (int j = 0; j < tile; ++j) {
+      const float pj = __shfl_sync(kFullMask, p, j);
+      const float* vr = v + __shfl_sync(kFullMask, off, j);
+#pragma unroll
+      for (int c = 0; c < kDimsPerLane; ++c) {
+        const int e = lane + 32 * c;
+        if (e < dh) o[c] += pj * vr[e];
+      }
+    }
+    m = m_new;
+  }
+}
+
+// Copies one query row of dh floats into this warp's slice of shared memory (all lanes).
+__device__ inline void load_query(const float* q, int dh, float* q_sh) {
+  for (int e = threadIdx.x & 31; e < dh; e += 32) q_sh[e] = q[e];
+  __syncwarp();
+}
+
+}  // namespace hsa::cuda

@@ -1,0 +1,692 @@
+// The CUDA backend against the CPU reference backend: op by op on random inputs, then whole models of every
+// ablation variant end to end, plus the streaming and shift invariances on the GPU.
+//
+// The one idea: the CPU backend is the oracle (itself checked against PyTorch in test_cpu_reference.cpp),
+// and the CUDA backend runs the same fp32 math with a different summation order (cuBLAS, warp reductions,
+// online softmax), so every difference is fp32 rounding or a bug. Tolerances (stated once):
+//   rel(a, b) = max |a - b| / max |b| over an op's output (or over one token's logits, the maximum over rows);
+//   ops: rel <= 1e-5 (element-wise ops and norms 1e-6; embed and retrieval ids exact; retrieval weights
+//   |diff| <= 1e-6); models: logits rel <= 1e-4 and identical retrieval traces (weights |diff| <= 1e-5);
+//   streaming (block sizes 1, 7, S, 1000 vs one block, all on the GPU): rel <= 1e-5.
+// Every test that needs a GPU skips with the reason when make_backend("cuda") fails (CI has nvcc, no GPU);
+// tools/gpu_check.sh fails if any of them is skipped on the GPU machine.
+//
+// The throughput measurement CudaPerf.DISABLED_Prefill runs only when asked:
+//   HSA_PERF_TOKENS=65536 hsa_tests --gtest_also_run_disabled_tests --gtest_filter='CudaPerf.*'
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "engine/backend.h"
+#include "engine/error.h"
+#include "engine/random_model.h"
+#include "engine/session.h"
+#include "generators/rng.h"
+
+namespace hsa::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr double kOpTol = 1e-5;
+constexpr double kElementwiseTol = 1e-6;
+constexpr double kModelTol = 1e-4;
+constexpr double kTraceWeightTol = 1e-5;
+constexpr double kStreamTol = 1e-5;
+
+// The CUDA backend, or nullptr with the reason in *why.
+std::unique_ptr<Backend> try_cuda(std::string* why) {
+  try {
+    return make_backend("cuda");
+  } catch (const Error& e) {
+    *why = e.what();
+    return nullptr;
+  }
+}
+
+bool have_gpu(std::string* why) {
+  static std::string reason;
+  static const bool ok = [] { return try_cuda(&reason) != nullptr; }();
+  *why = reason;
+  return ok;
+}
+
+double rel(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double diff = 0.0, ref = 0.0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+    diff = std::max(diff, (double)std::fabs(a[i] - b[i]));
+    ref = std::max(ref, (double)std::fabs(b[i]));
+  }
+  return diff / std::max(ref, 1e-30);
+}
+
+// max over token rows of max|a-b| / max|b| (rows of V logits), as in test_cpu_reference.cpp
+double max_row_rel(const std::vector<float>& a, const std::vector<float>& b, int V) {
+  EXPECT_EQ(a.size(), b.size());
+  double worst = 0.0;
+  for (size_t r = 0; (r + 1) * V <= std::min(a.size(), b.size()); ++r) {
+    double diff = 0.0, ref = 0.0;
+    for (int v = 0; v < V; ++v) {
+      diff = std::max(diff, (double)std::fabs(a[r * V + v] - b[r * V + v]));
+      ref = std::max(ref, (double)std::fabs(b[r * V + v]));
+    }
+    worst = std::max(worst, diff / std::max(ref, 1e-30));
+  }
+  return worst;
+}
+
+std::vector<float> uniform(Rng& rng, size_t n, float lo = -1.f, float hi = 1.f) {
+  std::vector<float> v(n);
+  for (float& x : v) x = lo + (hi - lo) * (float)rng.uniform();
+  return v;
+}
+
+// ---- op by op -----------------------------------------------------------------------------------------------
+
+// The CPU backend works on host vectors in place; the GPU one on device copies made by up() and read back
+// by down(), all freed at the end of the test.
+class CudaOps : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (!have_gpu(&why)) GTEST_SKIP() << "no GPU for the cuda backend: " << why;
+    gpu_ = make_backend("cuda");
+    cpu_ = make_backend("cpu");
+  }
+  void TearDown() override {
+    for (void* p : owned_) gpu_->free(p);
+  }
+  template <class T>
+  T* up(const std::vector<T>& h) {
+    T* p = static_cast<T*>(gpu_->alloc(sizeof(T) * std::max<size_t>(h.size(), 1)));
+    owned_.push_back(p);
+    gpu_->to_device(p, h.data(), sizeof(T) * h.size());
+    return p;
+  }
+  template <class T>
+  std::vector<T> down(const T* p, size_t n) {
+    std::vector<T> h(n);
+    gpu_->to_host(h.data(), p, sizeof(T) * n);
+    return h;
+  }
+  std::unique_ptr<Backend> gpu_, cpu_;
+  std::vector<void*> owned_;
+  Rng rng_{12345};
+};
+
+TEST_F(CudaOps, AllocIsZeroedAndCopiesRoundTrip) {
+  auto* z = static_cast<float*>(gpu_->alloc(sizeof(float) * 1000));
+  owned_.push_back(z);
+  EXPECT_EQ(down(z, 1000), std::vector<float>(1000, 0.f));
+  const auto h = uniform(rng_, 1000);
+  float* a = up(h);
+  gpu_->copy(z, a, sizeof(float) * 1000);
+  EXPECT_EQ(down(z, 1000), h);
+  gpu_->copy(z + 10, z, sizeof(float) * 500);  // overlapping, like memmove
+  std::vector<float> want = h;
+  std::copy(h.begin(), h.begin() + 500, want.begin() + 10);
+  EXPECT_EQ(down(z, 1000), want);
+  // weight(): one upload per host pointer.
+  const float* w1 = gpu_->weight(h.data(), h.size());
+  EXPECT_EQ(gpu_->weight(h.data(), h.size()), w1);
+  EXPECT_EQ(down(w1, h.size()), h);
+}
+
+TEST_F(CudaOps, Embed) {
+  const int V = 50, d = 37, n = 20;
+  const auto table = uniform(rng_, (size_t)V * d);
+  std::vector<int32_t> ids(n);
+  for (auto& i : ids) i = (int32_t)rng_.below(V);
+  std::vector<float> want((size_t)n * d);
+  cpu_->embed(table.data(), ids.data(), n, d, want.data());
+  float* x = up(std::vector<float>((size_t)n * d));
+  gpu_->embed(gpu_->weight(table.data(), table.size()), ids.data(), n, d, x);
+  EXPECT_EQ(down(x, want.size()), want);
+}
+
+TEST_F(CudaOps, RmsNorm) {
+  for (int dim : {8, 37, 256, 1000}) {
+    for (int rows : {1, 33}) {
+      const auto x = uniform(rng_, (size_t)rows * dim, -3.f, 3.f);
+      const auto w = uniform(rng_, dim, 0.5f, 1.5f);
+      std::vector<float> want(x.size());
+      cpu_->rmsnorm(x.data(), w.data(), want.data(), rows, dim, 1e-6f);
+      float* xd = up(x);
+      float* yd = up(std::vector<float>(x.size()));
+      const float* wd = up(w);
+      gpu_->rmsnorm(xd, wd, yd, rows, dim, 1e-6f);
+      EXPECT_LE(rel(down(yd, x.size()), want), kElementwiseTol) << "dim " << dim << " rows " << rows;
+      gpu_->rmsnorm(xd, wd, xd, rows, dim, 1e-6f);  // in place
+      EXPECT_LE(rel(down(xd, x.size()), want), kElementwiseTol) << "in place, dim " << dim;
+    }
+  }
+}
+
+TEST_F(CudaOps, Linear) {
+  struct Case {
+    int n, in, out;
+  };
+  for (const Case c : {Case{1, 32, 48}, Case{256, 256, 768}, Case{7, 768, 256}, Case{5, 33, 17}, Case{256, 128, 512}}) {
+    for (bool bias : {false, true}) {
+      for (bool acc : {false, true}) {
+        const auto x = uniform(rng_, (size_t)c.n * c.in);
+        const auto W = uniform(rng_, (size_t)c.out * c.in);
+        const auto b = uniform(rng_, c.out);
+        const auto y0 = uniform(rng_, (size_t)c.n * c.out);
+        std::vector<float> want = y0;
+        cpu_->linear(x.data(), W.data(), bias ? b.data() : nullptr, want.data(), c.n, c.in, c.out, acc);
+        float* yd = up(y0);
+        gpu_->linear(up(x), up(W), bias ? up(b) : nullptr, yd, c.n, c.in, c.out, acc);
+        EXPECT_LE(rel(down(yd, y0.size()), want), kOpTol)
+            << "n " << c.n << " in " << c.in << " out " << c.out << " bias " << bias << " accumulate " << acc;
+      }
+    }
+  }
+}
+
+TEST_F(CudaOps, RopeAtLargePositions) {
+  const int n = 9, heads = 3;
+  for (int dh : {8, 64, 128}) {
+    for (int64_t pos0 : {int64_t{0}, int64_t{12345}, (int64_t{1} << 31) - n}) {
+      const auto x = uniform(rng_, (size_t)n * heads * dh);
+      std::vector<float> want = x;
+      cpu_->rope(want.data(), n, heads, dh, pos0, 10000.0);
+      float* xd = up(x);
+      gpu_->rope(xd, n, heads, dh, pos0, 10000.0);
+      EXPECT_LE(rel(down(xd, x.size()), want), kElementwiseTol) << "dh " << dh << " pos0 " << pos0;
+    }
+  }
+}
+
+TEST_F(CudaOps, SwigluAndAdd) {
+  const int64_t n = 1000;
+  const auto g = uniform(rng_, n, -6.f, 6.f), u = uniform(rng_, n);
+  std::vector<float> want = g;
+  cpu_->swiglu(want.data(), u.data(), n);
+  float* gd = up(g);
+  gpu_->swiglu(gd, up(u), n);
+  EXPECT_LE(rel(down(gd, n), want), kElementwiseTol);
+  cpu_->add(want.data(), u.data(), n);
+  gpu_->add(gd, up(u), n);
+  EXPECT_LE(rel(down(gd, n), want), kElementwiseTol);
+}
+
+// Blocks of queries against a K/V ring that wraps (capacity W + 8, blocks of up to 8), full attention
+// (a cache that holds everything) and the degenerate window 0, with GQA.
+TEST_F(CudaOps, WindowAttentionOverARing) {
+  struct Case {
+    int heads, kv_heads, dh;
+    int64_t window;
+  };
+  for (const Case c : {Case{4, 2, 16, 12}, Case{4, 1, 64, 40}, Case{2, 2, 8, -1}, Case{4, 2, 32, 0}, Case{8, 8, 128, 20}}) {
+    const int total = 90;
+    const int64_t cap = c.window < 0 ? total : c.window + 8;
+    const size_t row = (size_t)c.kv_heads * c.dh;
+    std::vector<float> ck(cap * row), cv(cap * row);
+    float* gk = up(ck);
+    float* gv = up(cv);
+    const KVCacheView cpu_view{ck.data(), cv.data(), cap, c.kv_heads, c.dh};
+    const KVCacheView gpu_view{gk, gv, cap, c.kv_heads, c.dh};
+    int64_t fed = 0;
+    for (int b = 0; fed < total; ++b) {
+      const int n = (int)std::min<int64_t>(total - fed, 1 + (b * 5) % 8);
+      const auto q = uniform(rng_, (size_t)n * c.heads * c.dh, -2.f, 2.f);
+      const auto k = uniform(rng_, (size_t)n * row, -2.f, 2.f), v = uniform(rng_, (size_t)n * row);
+      std::vector<float> want((size_t)n * c.heads * c.dh);
+      cpu_->cache_write(cpu_view, k.data(), v.data(), fed, n);
+      cpu_->window_attention(q.data(), n, c.heads, fed, cpu_view, c.window, want.data());
+      float* out = up(std::vector<float>(want.size()));
+      gpu_->cache_write(gpu_view, up(k), up(v), fed, n);
+      gpu_->window_attention(up(q), n, c.heads, fed, gpu_view, c.window, out);
+      ASSERT_LE(rel(down(out, want.size()), want), kOpTol)
+          << "heads " << c.heads << "/" << c.kv_heads << " dh " << c.dh << " window " << c.window << " at " << fed;
+      fed += n;
+    }
+    EXPECT_EQ(down(gk, ck.size()), ck) << "cache contents";
+  }
+}
+
+// Encoder weights with random values, as host vectors (CPU) and their uploads (GPU).
+struct EncoderCase {
+  int d, S, heads, kv_heads, dh, inter, layers;
+  bool cls;
+};
+
+TEST_F(CudaOps, ChunkEncoder) {
+  for (const EncoderCase c : {EncoderCase{32, 8, 4, 2, 8, 48, 1, true}, EncoderCase{32, 4, 4, 2, 8, 48, 2, false},
+                              EncoderCase{32, 8, 2, 1, 8, 24, 2, true}, EncoderCase{32, 8, 4, 2, 8, 48, 0, false},
+                              EncoderCase{256, 64, 4, 2, 64, 768, 1, true}}) {
+    std::vector<std::vector<float>> store;  // keeps the host weights alive
+    auto host = [&](size_t n, float lo, float hi) {
+      store.push_back(uniform(rng_, n, lo, hi));
+      return store.back().data();
+    };
+    const float s = 1.f / std::sqrt((float)c.d);
+    EncoderWeights cw;
+    cw.d = c.d, cw.chunk = c.S, cw.heads = c.heads, cw.kv_heads = c.kv_heads, cw.dh = c.dh, cw.inter = c.inter;
+    for (int l = 0; l < c.layers; ++l) {
+      const int qd = c.heads * c.dh, kd = c.kv_heads * c.dh;
+      EncoderLayerWeights L;
+      L.attn_norm = host(c.d, 0.8f, 1.2f);
+      L.wq = host((size_t)qd * c.d, -2 * s, 2 * s), L.bq = host(qd, -0.2f, 0.2f);
+      L.wk = host((size_t)kd * c.d, -2 * s, 2 * s), L.bk = host(kd, -0.2f, 0.2f);
+      L.wv = host((size_t)kd * c.d, -2 * s, 2 * s), L.bv = host(kd, -0.2f, 0.2f);
+      L.wo = host((size_t)c.d * qd, -s, s);
+      L.q_norm = host(c.dh, 0.8f, 1.2f), L.k_norm = host(c.dh, 0.8f, 1.2f);
+      L.mlp_norm = host(c.d, 0.8f, 1.2f);
+      L.w_gate = host((size_t)c.inter * c.d, -2 * s, 2 * s), L.w_up = host((size_t)c.inter * c.d, -2 * s, 2 * s);
+      L.w_down = host((size_t)c.d * c.inter, -s, s);
+      cw.layers.push_back(L);
+    }
+    cw.cls = c.cls ? host(c.d, -1.f, 1.f) : nullptr;
+    cw.norm = host(c.d, 0.8f, 1.2f);
+    // The same weights on the GPU.
+    EncoderWeights gw = cw;
+    auto W = [&](const float* p, size_t n) { return p ? gpu_->weight(p, n) : nullptr; };
+    for (size_t l = 0; l < cw.layers.size(); ++l) {
+      const EncoderLayerWeights& a = cw.layers[l];
+      EncoderLayerWeights& b = gw.layers[l];
+      const size_t qd = (size_t)c.heads * c.dh, kd = (size_t)c.kv_heads * c.dh;
+      b.attn_norm = W(a.attn_norm, c.d), b.wq = W(a.wq, qd * c.d), b.bq = W(a.bq, qd), b.wk = W(a.wk, kd * c.d);
+      b.bk = W(a.bk, kd), b.wv = W(a.wv, kd * c.d), b.bv = W(a.bv, kd), b.wo = W(a.wo, c.d * qd);
+      b.q_norm = W(a.q_norm, c.dh), b.k_norm = W(a.k_norm, c.dh), b.mlp_norm = W(a.mlp_norm, c.d);
+      b.w_gate = W(a.w_gate, (size_t)c.inter * c.d), b.w_up = W(a.w_up, (size_t)c.inter * c.d);
+      b.w_down = W(a.w_down, (size_t)c.d * c.inter);
+    }
+    gw.cls = W(cw.cls, c.d), gw.norm = W(cw.norm, c.d);
+
+    const int N = 3;
+    const auto X = uniform(rng_, (size_t)N * c.S * c.d, -2.f, 2.f);
+    std::vector<float> E((size_t)N * c.S * c.d), pooled((size_t)N * c.d);
+    cpu_->chunk_encoder(X.data(), N, cw, E.data(), pooled.data());
+    float* gE = up(std::vector<float>(E.size()));
+    float* gp = up(std::vector<float>(pooled.size()));
+    gpu_->chunk_encoder(up(X), N, gw, gE, gp);
+    EXPECT_LE(rel(down(gE, E.size()), E), kOpTol) << "E, d " << c.d << " layers " << c.layers << " cls " << c.cls;
+    EXPECT_LE(rel(down(gp, pooled.size()), pooled), kOpTol) << "pooled, d " << c.d << " layers " << c.layers;
+  }
+}
+
+struct RetrievalCase {
+  int n;
+  int64_t pos0, n_chunks;
+  int hr, Dh, S, K;
+  bool stick;
+};
+
+TEST_F(CudaOps, RetrievalSelectsTheSameChunks) {
+  for (const RetrievalCase c : {
+           RetrievalCase{50, 0, 40, 1, 16, 4, 3, true},       // the first tokens see no chunk at all
+           RetrievalCase{50, 100, 40, 2, 16, 4, 8, false},    // visible chunks capped by n_chunks
+           RetrievalCase{64, 0, 16, 2, 8, 1, 4, true},        // S = 1
+           RetrievalCase{40, 4990 * 4, 5000, 1, 32, 4, 8, true},   // 5 ranges of 1024 chunks
+           RetrievalCase{17, 3000 * 64 + 5, 3000, 2, 128, 64, 8, false},
+           RetrievalCase{8, 2048 * 64, 2100, 1, 64, 64, 64, true},  // K at its maximum
+       }) {
+    const auto qr = uniform(rng_, (size_t)c.n * c.hr * c.Dh, -2.f, 2.f);
+    const auto lmk = uniform(rng_, (size_t)c.n_chunks * c.hr * c.Dh, -2.f, 2.f);
+    RetrievalParams p;
+    p.heads = c.hr, p.head_dim = c.Dh, p.chunk = c.S, p.topk = c.K, p.stick_breaking = c.stick;
+    const size_t slots = (size_t)c.n * c.hr * c.K;
+    std::vector<int32_t> ids(slots);
+    std::vector<float> w(slots);
+    cpu_->retrieval(qr.data(), c.n, c.pos0, lmk.data(), c.n_chunks, p, ids.data(), w.data());
+    auto* gid = up(std::vector<int32_t>(slots, 7));
+    float* gw = up(std::vector<float>(slots, 7.f));
+    gpu_->retrieval(up(qr), c.n, c.pos0, up(lmk), c.n_chunks, p, gid, gw);
+    const std::string what = "n_chunks " + std::to_string(c.n_chunks) + " K " + std::to_string(c.K);
+    EXPECT_EQ(down(gid, slots), ids) << what;
+    const auto gwh = down(gw, slots);
+    double wd = 0.0;
+    for (size_t i = 0; i < slots; ++i) wd = std::max(wd, (double)std::fabs(gwh[i] - w[i]));
+    EXPECT_LE(wd, 1e-6) << what;
+  }
+}
+
+// Ties go to the more recent chunk, within one range of chunks and across ranges (the test of
+// test_cpu_reference.cpp, then 3000 equal landmarks: the K most recent visible chunks win).
+TEST_F(CudaOps, RetrievalTiesGoToTheMoreRecentChunk) {
+  const std::vector<float> lmk = {0.5f, 2.0f, 1.0f, 2.0f, 1.0f, 1.0f, -3.0f};
+  const std::vector<float> q = {1.f};
+  RetrievalParams p;
+  p.heads = 1, p.head_dim = 1, p.chunk = 4, p.topk = 4;
+  auto* gid = up(std::vector<int32_t>(4));
+  float* gw = up(std::vector<float>(4));
+  gpu_->retrieval(up(q), 1, 7 * 4, up(lmk), 7, p, gid, gw);
+  EXPECT_EQ(down(gid, 4), (std::vector<int32_t>{5, 4, 3, 1}));
+  gpu_->retrieval(up(q), 1, 9, up(lmk), 7, p, gid, gw);
+  EXPECT_EQ(down(gid, 4), (std::vector<int32_t>{1, 0, -1, -1}));
+  const auto w = down(gw, 4);
+  EXPECT_EQ(w[2], 0.f);
+  EXPECT_EQ(w[3], 0.f);
+
+  const int64_t C = 3000;
+  const std::vector<float> flat(C, 0.25f);
+  p.topk = 8;
+  auto* gid8 = up(std::vector<int32_t>(8));
+  float* gw8 = up(std::vector<float>(8));
+  gpu_->retrieval(up(q), 1, 2500 * 4 + 3, up(flat), C, p, gid8, gw8);  // chunks 0..2499 visible
+  EXPECT_EQ(down(gid8, 8), (std::vector<int32_t>{2499, 2498, 2497, 2496, 2495, 2494, 2493, 2492}));
+}
+
+TEST_F(CudaOps, ChunkAttention) {
+  struct Case {
+    int H, hkv, hr, dh, S, K;
+    bool off_by_one;
+  };
+  for (const Case c : {Case{4, 2, 2, 16, 8, 3, false}, Case{4, 2, 1, 16, 8, 3, true}, Case{4, 1, 1, 64, 64, 8, false},
+                       Case{8, 4, 4, 32, 4, 5, true}}) {
+    const int n = 20, chunks = 10;
+    const auto q = uniform(rng_, (size_t)n * c.H * c.dh, -2.f, 2.f);
+    const size_t mem = (size_t)chunks * c.S * c.hkv * c.dh;
+    const auto mk = uniform(rng_, mem, -2.f, 2.f), mv = uniform(rng_, mem);
+    // Token i has min(i / 2, K) selected chunks (the first token none), distinct, in the leading slots.
+    std::vector<int32_t> ids((size_t)n * c.hr * c.K, -1);
+    std::vector<float> w(ids.size(), 0.f);
+    for (int i = 0; i < n; ++i)
+      for (int r = 0; r < c.hr; ++r) {
+        const auto pick = rng_.sample_distinct(chunks, (uint64_t)std::min(i / 2, c.K));
+        for (size_t k = 0; k < pick.size(); ++k) {
+          ids[((size_t)i * c.hr + r) * c.K + k] = (int32_t)pick[k];
+          w[((size_t)i * c.hr + r) * c.K + k] = (float)rng_.uniform();
+        }
+      }
+    ChunkAttentionParams p{c.H, c.hkv, c.hr, c.dh, c.S, c.K, c.off_by_one};
+    std::vector<float> want((size_t)n * c.H * c.dh);
+    cpu_->chunk_attention(q.data(), n, mk.data(), mv.data(), ids.data(), w.data(), p, want.data());
+    float* out = up(std::vector<float>(want.size(), 7.f));
+    gpu_->chunk_attention(up(q), n, up(mk), up(mv), up(ids), up(w), p, out);
+    const auto got = down(out, want.size());
+    EXPECT_LE(rel(got, want), kOpTol) << "H " << c.H << " hkv " << c.hkv << " hr " << c.hr << " dh " << c.dh;
+    for (int e = 0; e < c.H * c.dh; ++e) ASSERT_EQ(got[e], 0.f) << "a token with no chunk gets O = 0";
+  }
+}
+
+// Needs no GPU: without one (or without CUDA in the build) the error says so; with one, it is the backend.
+TEST(CudaBackend, MakeBackendGivesTheGpuOrAClearError) {
+  std::string why;
+  auto be = try_cuda(&why);
+  if (be) {
+    EXPECT_EQ(be->name(), "cuda");
+  } else {
+    EXPECT_TRUE(why.find("no CUDA device") != std::string::npos || why.find("cuda backend not built") != std::string::npos)
+        << why;
+  }
+}
+
+// ---- whole models ---------------------------------------------------------------------------------------------
+
+// The variants of tests/engine/make_fixtures.py (VARIANTS over cfg_dict), with random weights from
+// engine/random_model (no Python needed on the GPU machine): every ablation axis of spec/MODEL.md.
+const json& base_config() {
+  static const json j = json::parse(R"({
+    "vocab_size": 97, "hidden_size": 32, "intermediate_size": 48, "num_attention_heads": 4,
+    "num_key_value_heads": 2, "head_dim": 8, "num_lower_layers": 1, "num_upper_layers": 2, "num_upper_groups": 2,
+    "sliding_window": 12, "rope_theta": 10000.0, "rms_norm_eps": 1e-6,
+    "hsa": {"num_kv_heads": 2, "retrieval_dim": 16, "single_head_retrieval": false, "chunk_size": 4, "topk": 3,
+            "encoder": {"layers": 1, "landmark": "cls"}}})");
+  return j;
+}
+
+const std::vector<std::pair<std::string, std::string>>& variants() {
+  static const std::vector<std::pair<std::string, std::string>> v = {
+      {"default", "{}"},
+      {"enc0_meanpool", R"({"hsa": {"encoder": {"layers": 0, "landmark": "mean"}}})"},
+      {"enc2_cls", R"({"hsa": {"encoder": {"layers": 2}}})"},
+      {"enc1_mean", R"({"hsa": {"encoder": {"landmark": "mean"}}})"},
+      {"enc2_mean_small",
+       R"({"hsa": {"encoder": {"layers": 2, "landmark": "mean", "heads": 2, "kv_heads": 1, "intermediate_size": 24}}})"},
+      {"softmax", R"({"hsa": {"weighting": "softmax"}})"},
+      {"off_by_one", R"({"hsa": {"softmax_off_by_one": true}})"},
+      {"standard_residual", R"({"hsa": {"residual": "standard"}})"},
+      {"fused_swa", R"({"hsa": {"fused_swa": true}})"},
+      {"single_head_retrieval", R"({"hsa": {"single_head_retrieval": true}})"},
+      {"lmk_norm", R"({"hsa": {"lmk_norm": true, "retrieval_dim": 24}})"},
+      {"no_qk_norm", R"({"qk_norm": false, "hsa": {"qk_norm": false}})"},
+      {"gqa_1kv", R"({"num_key_value_heads": 1, "hsa": {"num_kv_heads": 1, "retrieval_dim": 8}})"},
+      {"mha_4kv_combo", R"({"num_key_value_heads": 4, "hsa": {"num_kv_heads": 4, "retrieval_dim": 16, "fused_swa": true,
+                            "weighting": "softmax", "residual": "standard", "softmax_off_by_one": true}})"},
+      {"s8_k4_3groups", R"({"num_lower_layers": 2, "num_upper_layers": 3, "num_upper_groups": 3, "sliding_window": 20,
+                            "hsa": {"chunk_size": 8, "topk": 4, "single_head_retrieval": true, "lmk_norm": true}})"},
+      {"full_attn_tied", R"({"sliding_window": null, "tie_word_embeddings": true})"},
+      {"swa", R"({"architecture": "swa"})"},
+      {"swa_window0_tied", R"({"architecture": "swa", "sliding_window": 0, "tie_word_embeddings": true})"},
+      {"transformer", R"({"architecture": "transformer"})"},
+      {"medium_parallel", R"({"vocab_size": 512, "hidden_size": 128, "intermediate_size": 384, "head_dim": 32,
+                              "sliding_window": 48, "hsa": {"chunk_size": 16, "topk": 4, "retrieval_dim": 64}})"},
+  };
+  return v;
+}
+
+// Objects merge key by key; anything else (null included) replaces, like with_overrides in train/hsa.
+void merge(json& into, const json& over) {
+  for (auto it = over.begin(); it != over.end(); ++it) {
+    if (it.value().is_object() && into.contains(it.key()) && into[it.key()].is_object())
+      merge(into[it.key()], it.value());
+    else
+      into[it.key()] = it.value();
+  }
+}
+
+std::string scratch_root() {
+  static const std::string dir = [] {
+    const fs::path p = fs::temp_directory_path() / ("hsa-cuda-test-" + std::to_string(::getpid()));
+    fs::create_directories(p);
+    if (!std::getenv("HSA_KEEP_TEST_FILES"))
+      std::atexit([] {
+        std::error_code ec;
+        fs::remove_all(fs::temp_directory_path() / ("hsa-cuda-test-" + std::to_string(::getpid())), ec);
+      });
+    return p.string();
+  }();
+  return dir;
+}
+
+std::shared_ptr<const Model> variant_model(const std::string& name) {
+  static std::map<std::string, std::shared_ptr<const Model>> cache;
+  if (auto it = cache.find(name); it != cache.end()) return it->second;
+  json j = base_config();
+  size_t index = 0;
+  for (; index < variants().size() && variants()[index].first != name; ++index) {
+  }
+  merge(j, json::parse(variants().at(index).second));
+  const ModelConfig cfg = ModelConfig::from_json(j, name);
+  const std::string dir = scratch_root() + "/" + name;
+  // Weights large enough that softmaxes are far from uniform and retrieval scores spread (as make_fixtures).
+  write_random_model(dir, cfg, 10 + index, 0.85f / std::sqrt((float)cfg.hidden_size));
+  return cache[name] = Model::load(dir);
+}
+
+// 400 tokens (> W + 256: rings wrap, prefills split into steps) with a repeat for retrieval to find.
+std::vector<int32_t> variant_ids(int vocab, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<int32_t> ids(400);
+  for (auto& i : ids) i = (int32_t)rng.below(vocab);
+  std::copy(ids.begin() + 10, ids.begin() + 30, ids.begin() + 200);
+  return ids;
+}
+
+struct RunResult {
+  std::vector<float> logits;
+  std::vector<TraceEntry> trace;
+};
+
+RunResult run(std::shared_ptr<const Model> m, const std::string& backend, const std::vector<int32_t>& ids, size_t block,
+              int64_t start = 0) {
+  SessionOptions o;
+  o.backend = backend;
+  o.keep_all_logits = true;
+  o.trace = m->config().is_hsa();
+  o.start_position = start;
+  Session s(std::move(m), o);
+  for (size_t off = 0; off < ids.size(); off += block)
+    s.prefill(std::span<const int32_t>(ids.data() + off, std::min(block, ids.size() - off)));
+  return {s.all_logits(), s.trace()};
+}
+
+class CudaModel : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (!have_gpu(&why)) GTEST_SKIP() << "no GPU for the cuda backend: " << why;
+    model_ = variant_model(GetParam());
+    V_ = model_->config().vocab_size;
+    ids_ = variant_ids(V_, 100 + V_);
+  }
+  std::shared_ptr<const Model> model_;
+  std::vector<int32_t> ids_;
+  int V_ = 0;
+};
+
+TEST_P(CudaModel, MatchesCpuBackend) {
+  const RunResult cpu = run(model_, "cpu", ids_, ids_.size());
+  const RunResult gpu = run(model_, "cuda", ids_, ids_.size());
+  const double r = max_row_rel(gpu.logits, cpu.logits, V_);
+  std::cout << "[ variant ] " << GetParam() << ": max row rel error cuda vs cpu = " << r << "\n";
+  RecordProperty("max_rel_error", std::to_string(r));
+  EXPECT_LE(r, kModelTol);
+  ASSERT_EQ(gpu.trace.size(), cpu.trace.size());
+  int mismatched = 0;
+  double wdiff = 0.0;
+  for (size_t i = 0; i < cpu.trace.size(); ++i) {
+    const TraceEntry &a = gpu.trace[i], &b = cpu.trace[i];
+    if (a.position != b.position || a.group != b.group || a.head != b.head || a.chunks != b.chunks) {
+      ++mismatched;
+      continue;
+    }
+    for (size_t k = 0; k < a.weights.size(); ++k) wdiff = std::max(wdiff, (double)std::fabs(a.weights[k] - b.weights[k]));
+  }
+  EXPECT_EQ(mismatched, 0) << "retrieval decisions differing between cuda and cpu (of " << cpu.trace.size() << ")";
+  EXPECT_LE(wdiff, kTraceWeightTol) << "max |weight difference| over matching selections";
+}
+
+// MODEL.md s9 on the GPU: prefill in blocks of any size gives the same logits as one block.
+TEST_P(CudaModel, StreamingInvariance) {
+  const RunResult whole = run(model_, "cuda", ids_, ids_.size());
+  const ModelConfig& c = model_->config();
+  const size_t S = c.is_hsa() ? c.hsa->chunk_size : 4;
+  for (size_t block : {(size_t)1, (size_t)7, S, (size_t)1000}) {
+    const RunResult r = run(model_, "cuda", ids_, block);
+    const double d = max_row_rel(r.logits, whole.logits, V_);
+    std::cout << "[ stream ] " << GetParam() << " block " << block << ": max row rel diff vs one block = " << d << "\n";
+    EXPECT_LE(d, kStreamTol) << "block size " << block;
+    size_t differing = 0;
+    for (size_t i = 0; i < std::min(r.trace.size(), whole.trace.size()); ++i)
+      differing += r.trace[i].chunks != whole.trace[i].chunks;
+    EXPECT_EQ(r.trace.size(), whole.trace.size());
+    EXPECT_EQ(differing, 0u) << "retrieval decisions depend on the block size " << block;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(CudaVariants, CudaModel, ::testing::Values("default", "enc0_meanpool", "enc2_cls", "enc1_mean",
+                                                                "enc2_mean_small", "softmax", "off_by_one",
+                                                                "standard_residual", "fused_swa",
+                                                                "single_head_retrieval", "lmk_norm", "no_qk_norm",
+                                                                "gqa_1kv", "mha_4kv_combo", "s8_k4_3groups",
+                                                                "full_attn_tied", "swa", "swa_window0_tied",
+                                                                "transformer", "medium_parallel"),
+                         [](const auto& info) { return info.param; });
+
+TEST(CudaModelList, CoversEveryVariant) {
+  // The parameter list above must name every entry of variants() (and nothing else).
+  std::vector<std::string> names;
+  for (const auto& [n, over] : variants()) names.push_back(n);
+  const std::vector<std::string> listed = {"default", "enc0_meanpool", "enc2_cls", "enc1_mean", "enc2_mean_small",
+                                           "softmax", "off_by_one", "standard_residual", "fused_swa",
+                                           "single_head_retrieval", "lmk_norm", "no_qk_norm", "gqa_1kv",
+                                           "mha_4kv_combo", "s8_k4_3groups", "full_attn_tied", "swa",
+                                           "swa_window0_tied", "transformer", "medium_parallel"};
+  EXPECT_EQ(names, listed);
+  for (const auto& [n, over] : variants()) {
+    json j = base_config();
+    merge(j, json::parse(over));
+    EXPECT_NO_THROW(ModelConfig::from_json(j, n)) << n;
+  }
+}
+
+// RoPE is relative on the GPU too: an SWA model (and a full-attention one) gives the same logits at start
+// position 100 and at 2^31 - L (fp64 angles), for the tokens whose receptive field lies in the sequence.
+TEST(CudaModelShift, SameLogitsAtAnyStartPosition) {
+  std::string why;
+  if (!have_gpu(&why)) GTEST_SKIP() << "no GPU for the cuda backend: " << why;
+  for (const std::string v : {"swa", "transformer"}) {
+    auto m = variant_model(v);
+    const ModelConfig& c = m->config();
+    const int V = c.vocab_size;
+    const auto ids = variant_ids(V, 7);
+    const size_t first = c.window() ? (size_t)(c.num_lower_layers + c.num_upper_layers) * *c.window() : 0;
+    const auto base = run(m, "cuda", ids, 64, 100).logits;
+    const auto far = run(m, "cuda", ids, 64, ((int64_t)1 << 31) - (int64_t)ids.size()).logits;
+    const std::vector<float> a(base.begin() + first * V, base.end()), b(far.begin() + first * V, far.end());
+    const double r = max_row_rel(b, a, V);
+    std::cout << "[ shift ] " << v << ": max row rel diff, start 2^31 - L vs 100 = " << r << "\n";
+    EXPECT_LE(r, 2e-5) << v;
+  }
+}
+
+// A session's errors name the op; a model whose head dim the kernels cannot take is refused with it.
+TEST(CudaModelErrors, UnsupportedHeadDimIsAClearError) {
+  std::string why;
+  if (!have_gpu(&why)) GTEST_SKIP() << "no GPU for the cuda backend: " << why;
+  auto be = make_backend("cuda");
+  const KVCacheView c{nullptr, nullptr, 4, 1, 512};
+  try {
+    be->window_attention(nullptr, 1, 1, 0, c, 3, nullptr);
+    FAIL() << "head dim 512 accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("window_attention"), std::string::npos) << e.what();
+  }
+}
+
+// ---- throughput (a measurement, disabled by default) -------------------------------------------------------
+
+// Prefill tokens/s on the GPU of train/configs/hsa-tiny.json with random weights, and of its SWA baseline
+// (same layers, no chunk memory) measured in the same run, at HSA_PERF_TOKENS tokens (default 65536), fed
+// in blocks of 256. One warm-up prefill of 4096 tokens per model first (cuBLAS, allocations).
+TEST(CudaPerf, DISABLED_Prefill) {
+  std::string why;
+  if (!have_gpu(&why)) GTEST_SKIP() << "no GPU for the cuda backend: " << why;
+  const char* env = std::getenv("HSA_PERF_TOKENS");
+  const int64_t L = env ? std::atoll(env) : 65536;
+  ModelConfig tiny = ModelConfig::load(std::string(HSA_SOURCE_DIR) + "/train/configs/hsa-tiny.json");
+  ModelConfig swa = tiny;
+  swa.architecture = "swa";
+  swa.hsa.reset();
+  Rng rng(42);
+  std::vector<int32_t> ids((size_t)L);
+  for (auto& i : ids) i = (int32_t)rng.below(tiny.vocab_size);
+  std::map<std::string, double> seconds;
+  for (const auto& [name, cfg] : {std::pair<std::string, ModelConfig>{"swa", swa}, {"hsa-tiny", tiny}}) {
+    const std::string dir = scratch_root() + "/perf-" + name;
+    write_random_model(dir, cfg, 1234);
+    auto m = Model::load(dir);
+    SessionOptions o;
+    o.backend = "cuda";
+    {
+      Session warm(m, o);
+      warm.prefill(std::span<const int32_t>(ids.data(), std::min<size_t>(4096, ids.size())));
+    }
+    Session s(m, o);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (size_t off = 0; off < ids.size(); off += 256)
+      s.prefill(std::span<const int32_t>(ids.data() + off, std::min<size_t>(256, ids.size() - off)));
+    const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    seconds[name] = sec;
+    ASSERT_EQ(s.length(), L);
+    for (float x : s.logits()) ASSERT_TRUE(std::isfinite(x));
+    std::cout << "[ perf ] cuda " << name << " prefill L=" << L << " seconds=" << sec << " tokens_per_s=" << L / sec
+              << "\n";
+  }
+  std::cout << "[ perf ] cuda hsa-tiny/swa time ratio at L=" << L << ": " << seconds["hsa-tiny"] / seconds["swa"] << "\n";
+}
+
+}  // namespace
+}  // namespace hsa::testing
