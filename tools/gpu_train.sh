@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # On the GPU machine: build `hsa`, generate a recipe's datasets once, train one or more models of that recipe
-# side by side on the one GPU (small models leave it mostly idle), export each, and copy the results to $OUT:
-# per model the model directory files (model.safetensors split into <16 MiB parts + its sha256), the card, and
-# every stage's training log.
+# side by side on the one GPU (small models leave it mostly idle), export each, and write to $OUT one archive
+# per model (NAME.tgz.partNN, <16 MiB each: the model directory, its sha256, every stage's log and the
+# trainer's output). Unpack: cat NAME.tgz.part* | tar xz -C DIR
 #
-#   tools/gpu_train.sh RECIPE NAME[:CONFIG] ...
+#   tools/gpu_train.sh RECIPE NAME[:CONFIG][@RECIPE2] ...
 #   e.g. tools/gpu_train.sh train/recipes/tiny-curriculum.json hsa-tiny swa-tiny:train/configs/swa-tiny.json
+# (@RECIPE2: another recipe with the same datasets, e.g. other training options.)
 #
 # Env: MINUTES_SCALE (multiplies every stage's time budget), HSA_BIN (skip the build), PYTHON.
 set -euo pipefail
@@ -28,24 +29,28 @@ $py -m hsa.curriculum --recipe "$recipe" --out /tmp/hsa-prep --data-dir "$data" 
 echo "datasets: $(du -sh "$data" | cut -f1) in ${SECONDS}s"
 pids=()
 for spec in "$@"; do
+  r=$recipe
+  if [[ $spec == *@* ]]; then r=${spec#*@}; spec=${spec%%@*}; fi
   name=${spec%%:*}
   cfg=$([ "$spec" != "$name" ] && echo "--config ${spec#*:}" || true)
   # shellcheck disable=SC2086
-  $py -m hsa.curriculum --recipe "$recipe" $cfg --out "/tmp/hsa-run-$name" --data-dir "$data" --hsa "$hsa" \
-    --minutes-scale "${MINUTES_SCALE:-1}" --export "/tmp/hsa-model-$name" --name "$name" >"$OUT/$name-train.log" 2>&1 &
+  $py -m hsa.curriculum --recipe "$r" $cfg --out "/tmp/hsa-run-$name" --data-dir "$data" --hsa "$hsa" \
+    --minutes-scale "${MINUTES_SCALE:-1}" --export "/tmp/hsa-model-$name" --name "$name" >"/tmp/hsa-$name-train.log" 2>&1 &
   pids+=($!)
 done
 status=0
 for p in "${pids[@]}"; do wait "$p" || status=1; done
+# What comes back from the GPU machine is limited in file count (8): one archive per model, split into parts.
 for spec in "$@"; do
+  spec=${spec%%@*}
   name=${spec%%:*}
-  mkdir -p "$OUT/$name"
-  for d in /tmp/hsa-run-"$name"/*/; do [ -f "$d/log.jsonl" ] && cp "$d/log.jsonl" "$OUT/$name/log-$(basename "$d").jsonl"; done
   m=/tmp/hsa-model-$name
-  [ -f "$m/model.safetensors" ] || { echo "gpu_train: $name was not exported (see $name-train.log)" >&2; tail -20 "$OUT/$name-train.log" >&2; continue; }
-  cp "$m/config.json" "$m/MODEL_CARD.md" "$OUT/$name/"
-  split -b 15M -d "$m/model.safetensors" "$OUT/$name/model.safetensors.part"
-  (cd "$m" && sha256sum model.safetensors) >"$OUT/$name/model.safetensors.sha256"
-  tail -c 2000 "$OUT/$name-train.log" | tr '\r' '\n' | tail -8
+  [ -f "$m/model.safetensors" ] || { echo "gpu_train: $name was not exported (see its log)" >&2; tail -20 "/tmp/hsa-$name-train.log" >&2; status=1; continue; }
+  for d in /tmp/hsa-run-"$name"/*/; do [ -f "$d/log.jsonl" ] && cp "$d/log.jsonl" "$m/log-$(basename "$d").jsonl"; done
+  cp "/tmp/hsa-$name-train.log" "$m/train.log"
+  (cd "$m" && sha256sum model.safetensors >model.safetensors.sha256)
+  tar czf - -C "$m" . | split -b 15M -d - "$OUT/$name.tgz.part"
+  echo "== $name"
+  sed -n '/Held-out/,$p' "$m/MODEL_CARD.md" | grep '^|' || true
 done
 exit $status
