@@ -397,8 +397,8 @@ std::vector<Flag> eval_flags() {
       {"mode", "M", "generative (greedy, the task's max_new_tokens, RULER/BABILong scorers) or teacher_forced "
                     "(exact match of the argmax over the answer tokens)", "generative"},
       {"backend", "B", "engine backend: cpu or cuda (fp32 on the GPU)", "cpu"},
-      {"devices", "LIST", "devices, comma list: with two or more, one worker process per device (a shard each, "
-                          "CUDA_VISIBLE_DEVICES set), merged at the end", ""},
+      {"devices", "LIST", "CUDA device indices, comma list: with two or more, one worker process per device "
+                          "(a shard each, CUDA_VISIBLE_DEVICES set to the index), merged at the end", ""},
       {"block", "N", "prefill block size", "256"},
       {"haystack", "SRC", "generator background: prose | noise | dir:PATH | essay:PATH", "prose"},
       {"squad", "PATH", "SQuAD v2.0 dev json (qa_1)", ""},
