@@ -28,7 +28,7 @@ row() {  # step, PASS|FAIL|SKIP, detail
 summary() {
   {
     echo
-    echo "== gpu_check summary ($(date -u +%FT%TZ), commit $(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)) =="
+    echo "== gpu_check summary ($(date -u +%FT%TZ), git HEAD here $(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown), tree $(git status --porcelain 2>/dev/null | wc -l | tr -d ' ') files modified) =="
     echo "card: ${card:-unknown}"
     printf '%-22s %-5s %s\n' step result detail
     for r in "${rows[@]}"; do echo "$r"; done
@@ -88,7 +88,11 @@ sanitize() {  # tool, gtest filter, time limit
   local summary_line
   summary_line=$(grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$out/$tool.log" | tail -1)
   local detail="${summary_line:-no summary line} (rc $rc, $((SECONDS - t0))s, $filter)"
-  if [ "$rc" -eq 0 ]; then row "$tool" PASS "$detail"; elif [ "$rc" -eq 124 ]; then row "$tool" SKIP "timed out: $detail"; else row "$tool" FAIL "$detail"; fi
+  # rc 99: the sanitizer found errors; another non-zero rc: a test failed under it (see the log)
+  if [ "$rc" -eq 0 ]; then row "$tool" PASS "$detail"
+  elif [ "$rc" -eq 124 ]; then row "$tool" SKIP "timed out: $detail"
+  elif [ "$rc" -eq 99 ]; then row "$tool" FAIL "$detail"
+  else row "$tool" FAIL "a test failed under $tool: $detail"; fi
 }
 if [ -x "$sanitizer" ]; then
   sanitize memcheck 'CudaOps.*:CudaVariants/CudaModel.MatchesCpuBackend/default' 120

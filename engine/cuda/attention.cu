@@ -31,11 +31,11 @@ __global__ void cache_write_kernel(KVCacheView c, const float* k, const float* v
 // Warp per (query i, head j): query i (relative position r = r0 + i) attends to positions lo .. r.
 __global__ void window_attention_kernel(const float* q, int n, int heads, int64_t r0, KVCacheView c,
                                         int64_t window, float scale, float* out) {
-  extern __shared__ float q_all[];  // kAttnWarps query rows of dh
+  extern __shared__ float q_all[];  // kAttnWarps query rows of padded_dim(dh)
   const int warp = threadIdx.x / 32, lane = threadIdx.x & 31, dh = c.dh;
   const int64_t item = (int64_t)blockIdx.x * kAttnWarps + warp;  // i * heads + j
   if (item >= (int64_t)n * heads) return;
-  float* q_sh = q_all + warp * dh;
+  float* q_sh = q_all + warp * padded_dim(dh);
   load_query(q + item * dh, dh, q_sh);
   const int64_t r = r0 + item / heads;
   const int64_t lo = window < 0 ? 0 : (r - window > 0 ? r - window : 0);
@@ -58,7 +58,7 @@ __global__ void group_attention_kernel(const float* q, const float* k, const flo
   const int warp = threadIdx.x / 32, lane = threadIdx.x & 31;
   const int64_t item = (int64_t)blockIdx.x * kAttnWarps + warp;  // i * heads + j
   if (item >= (int64_t)rows * heads) return;
-  float* q_sh = q_all + warp * dh;
+  float* q_sh = q_all + warp * padded_dim(dh);
   load_query(q + item * dh, dh, q_sh);
   const int64_t i = item / heads, first = i / T * T;  // first row of the group
   const int kvh = (int)(item % heads) / (heads / kv_heads);
@@ -94,7 +94,7 @@ void window_attention(const float* q, int n, int heads, int64_t r0, const KVCach
   check_head_dim(c.dh, "window_attention");
   if ((int64_t)n * heads == 0) return;
   const float scale = (float)(1.0 / std::sqrt((double)c.dh));
-  const size_t shared = sizeof(float) * kAttnWarps * c.dh;
+  const size_t shared = sizeof(float) * kAttnWarps * padded_dim(c.dh);
   window_attention_kernel<<<blocks_for((int64_t)n * heads, kAttnWarps), 32 * kAttnWarps, shared>>>(
       q, n, heads, r0, c, window, scale, out);
   check_launch("window_attention");
@@ -106,7 +106,7 @@ void group_attention(const float* q, const float* k, const float* v, int groups,
   const int rows = groups * T;
   if ((int64_t)rows * heads == 0) return;
   const float scale = (float)(1.0 / std::sqrt((double)dh));
-  const size_t shared = sizeof(float) * kAttnWarps * dh;
+  const size_t shared = sizeof(float) * kAttnWarps * padded_dim(dh);
   group_attention_kernel<<<blocks_for((int64_t)rows * heads, kAttnWarps), 32 * kAttnWarps, shared>>>(
       q, k, v, rows, T, heads, kv_heads, dh, scale, out);
   check_launch("chunk_encoder attention");

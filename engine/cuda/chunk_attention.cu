@@ -24,7 +24,7 @@ __global__ void chunk_attention_kernel(const float* q, int n, const float* mem_k
   const int warp = threadIdx.x / 32, lane = threadIdx.x & 31, dh = p.dh;
   const int64_t item = (int64_t)blockIdx.x * kWarps + warp;  // i * H + j
   if (item >= (int64_t)n * p.heads) return;
-  float* q_sh = q_all + warp * dh;
+  float* q_sh = q_all + warp * padded_dim(dh);
   load_query(q + item * dh, dh, q_sh);
   const int64_t i = item / p.heads;
   const int h = (int)(item % p.heads) / (p.heads / p.kv_heads);
@@ -64,7 +64,7 @@ void chunk_attention(const float* q, int n, const float* mem_k, const float* mem
                 std::to_string(kMaxHeadDim));
   if ((int64_t)n * p.heads == 0) return;
   const float scale = (float)(1.0 / std::sqrt((double)p.dh));
-  const size_t shared = sizeof(float) * kWarps * p.dh;
+  const size_t shared = sizeof(float) * kWarps * padded_dim(p.dh);
   chunk_attention_kernel<<<blocks_for((int64_t)n * p.heads, kWarps), 32 * kWarps, shared>>>(
       q, n, mem_k, mem_v, ids, weights, p, scale, out);
   check_launch("chunk_attention");

@@ -4,14 +4,17 @@
 // The one idea: scores are never stored. Selection is a total order, (score descending, chunk index
 // descending), so "ties go to the more recent chunk" is part of the comparison and the top-K of a union is
 // the top-K of the parts' top-Ks. Stage 1: one block per (token, retrieval head, range of kChunksPerSplit
-// visible chunks); each thread scores its chunks and keeps its own K best in a small sorted list, then the
+// visible chunks); each thread keeps the K best of the chunks it is given in a small sorted list, then the
 // block picks its K best of those lists in K rounds of an argmax reduction and writes them to a small
 // scratch (n x h_r x splits x K candidates, independent of how many chunks there are past the split
 // count). Stage 2: one block per (token, head) selects the K best of its splits' candidates the same way,
 // orders them most recent first and computes the weights in fp64 exactly as the CPU does.
+// A score is a warp's dot product (lanes take dims lane, lane + 32, ..., so landmark reads are coalesced),
+// the same for a chunk whatever the block of queries, which keeps streaming exact.
 #include <cmath>
 
 #include "engine/cuda/ops.cuh"
+#include "engine/cuda/warp.cuh"
 #include "engine/error.h"
 
 namespace hsa::cuda {
@@ -19,7 +22,7 @@ namespace {
 
 constexpr int kBlockThreads = 128;
 constexpr int kBlockWarps = kBlockThreads / 32;
-constexpr int64_t kChunksPerSplit = 1024;  // chunks scored by one stage-1 block (8 per thread)
+constexpr int64_t kChunksPerSplit = 512;  // chunks scored by one stage-1 block (128 per warp)
 
 // The selection order: (s1, c1) comes before (s2, c2). Empty entries are (-inf, -1) and lose to any chunk.
 __device__ inline bool better(float s1, int32_t c1, float s2, int32_t c2) {
@@ -76,24 +79,32 @@ __device__ void block_select(const TopK& mine, int K, Candidate* out) {
 }
 
 // Stage 1. Block (token i, head r) = blockIdx.x = i * h_r + r, chunk range blockIdx.y. Visible chunks of
-// the token at t = pos0 + i: c < min(t / S, n_chunks).
+// the token at t = pos0 + i: c < min(t / S, n_chunks). Each warp takes runs of 32 consecutive chunks of the
+// range; it computes their 32 scores one after the other (all lanes on one dot product), lane j keeps the
+// score of chunk base + j and offers it to its own top-K list.
 __global__ void score_ranges_kernel(const float* qr, int64_t pos0, const float* landmarks, int64_t n_chunks,
                                     RetrievalParams p, float scale, Candidate* scratch) {
-  extern __shared__ float q_sh[];  // Dh
+  extern __shared__ float q_sh[];  // padded_dim(Dh)
   const int64_t item = blockIdx.x, split = blockIdx.y, splits = gridDim.y;
-  const int hr = p.heads, Dh = p.head_dim;
-  for (int e = threadIdx.x; e < Dh; e += blockDim.x) q_sh[e] = qr[item * Dh + e];
+  const int hr = p.heads, Dh = p.head_dim, lane = threadIdx.x & 31, warp = threadIdx.x / 32;
+  for (int e = threadIdx.x; e < padded_dim(Dh); e += blockDim.x) q_sh[e] = e < Dh ? qr[item * Dh + e] : 0.f;
   __syncthreads();
   const int64_t t = pos0 + item / hr, r = item % hr;
   const int64_t visible = t / p.chunk < n_chunks ? t / p.chunk : n_chunks;
   const int64_t begin = split * kChunksPerSplit;
   const int64_t end = begin + kChunksPerSplit < visible ? begin + kChunksPerSplit : visible;
   TopK mine;
-  for (int64_t c = begin + threadIdx.x; c < end; c += blockDim.x) {
-    const float* l = landmarks + (c * hr + r) * Dh;
-    float s = 0.f;
-    for (int e = 0; e < Dh; ++e) s += q_sh[e] * l[e];
-    mine.insert(s * scale, (int32_t)c, p.topk);
+  for (int64_t base = begin + 32 * warp; base < end; base += 32 * kBlockWarps) {
+    const int count = end - base < 32 ? (int)(end - base) : 32;
+    float my_score = 0.f;
+    for (int j = 0; j < count; ++j) {
+      const float* l = landmarks + ((base + j) * hr + r) * Dh;
+      float part = 0.f;
+      for (int e = lane; e < Dh; e += 32) part += q_sh[e] * l[e];
+      part = warp_sum(part);
+      if (lane == j) my_score = part;
+    }
+    if (lane < count) mine.insert(my_score * scale, (int32_t)(base + lane), p.topk);
   }
   block_select(mine, p.topk, scratch + (item * splits + split) * p.topk);
 }
@@ -161,8 +172,8 @@ void retrieval(const float* qr, int n, int64_t pos0, const float* landmarks, int
     throw Error("cuda backend: retrieval: " + std::to_string(n_chunks) + " chunks need more than 65535 ranges");
   const float scale = (float)(1.0 / std::sqrt((double)p.head_dim));
   const dim3 grid1((unsigned)((int64_t)n * p.heads), (unsigned)splits);
-  score_ranges_kernel<<<grid1, kBlockThreads, sizeof(float) * p.head_dim>>>(qr, pos0, landmarks, n_chunks, p,
-                                                                            scale, scratch);
+  score_ranges_kernel<<<grid1, kBlockThreads, sizeof(float) * padded_dim(p.head_dim)>>>(qr, pos0, landmarks,
+                                                                                      n_chunks, p, scale, scratch);
   check_launch("retrieval (scoring)");
   select_kernel<<<(unsigned)((int64_t)n * p.heads), kBlockThreads>>>(scratch, splits, p, ids, weights);
   check_launch("retrieval (selection)");

@@ -78,9 +78,14 @@ __device__ void attend_keys(const float* q_sh, const float* k, const float* v, i
   }
 }
 
-// Copies one query row of dh floats into this warp's slice of shared memory (all lanes).
+// Floats of a query's slice of shared memory: dh rounded up to a multiple of 4, so every slice is 16-byte
+// aligned and a vectorized read of the last elements stays inside the allocation (compute-sanitizer
+// reported a 12-byte read past a 1-float query before the padding).
+__host__ __device__ inline int padded_dim(int dh) { return (dh + 3) & ~3; }
+
+// Copies one query row of dh floats into this warp's slice of shared memory, zeroing the padding (all lanes).
 __device__ inline void load_query(const float* q, int dh, float* q_sh) {
-  for (int e = threadIdx.x & 31; e < dh; e += 32) q_sh[e] = q[e];
+  for (int e = threadIdx.x & 31; e < padded_dim(dh); e += 32) q_sh[e] = e < dh ? q[e] : 0.f;
   __syncwarp();
 }
 
