@@ -8,7 +8,9 @@
 #   e.g. tools/gpu_train.sh train/recipes/tiny-curriculum.json hsa-tiny swa-tiny:train/configs/swa-tiny.json
 # (@RECIPE2: another recipe with the same datasets, e.g. other training options.)
 #
-# Env: MINUTES_SCALE (multiplies every stage's time budget), HSA_BIN (skip the build), PYTHON.
+# Env: MINUTES_SCALE (multiplies every stage's time budget), CURRICULUM_ARGS (more hsa.curriculum flags for every
+# model, e.g. "--stages long --init models/hsa-tiny-stage1" to go on from weights an earlier call brought back),
+# HSA_BIN (skip the build), PYTHON.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 recipe=$1
@@ -35,7 +37,7 @@ for spec in "$@"; do
   cfg=$([ "$spec" != "$name" ] && echo "--config ${spec#*:}" || true)
   # shellcheck disable=SC2086
   $py -m hsa.curriculum --recipe "$r" $cfg --out "/tmp/hsa-run-$name" --data-dir "$data" --hsa "$hsa" \
-    --minutes-scale "${MINUTES_SCALE:-1}" --export "/tmp/hsa-model-$name" --name "$name" >"/tmp/hsa-$name-train.log" 2>&1 &
+    --minutes-scale "${MINUTES_SCALE:-1}" ${CURRICULUM_ARGS:-} --export "/tmp/hsa-model-$name" --name "$name" >"/tmp/hsa-$name-train.log" 2>&1 &
   pids+=($!)
 done
 status=0

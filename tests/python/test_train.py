@@ -149,6 +149,20 @@ def test_curriculum_stages_resume_and_card(data):
     before = os.path.getmtime(out / "1-long" / "checkpoint.pt")
     curriculum.main(args)                          # both stages done: nothing is retrained
     assert os.path.getmtime(out / "1-long" / "checkpoint.pt") == before
+    # A later call on another machine: only stage "long", from the exported (bf16) weights.
+    recipe["stages"][1]["train"].update(lr=1e-12, warmup=1)
+    rp.write_text(json.dumps(recipe))
+    out2 = data["dir"] / "cur2"
+    args2 = ["--recipe", str(rp), "--out", str(out2), "--hsa", HSA, "--tokenizer", TOK, "--device", "cpu", "--threads", "2"]
+    curriculum.main(args2 + ["--stages", "long", "--init", str(model)])
+    assert not (out2 / "0-short").exists()
+    s3 = load_checkpoint(out2 / "1-long" / "checkpoint.pt")
+    assert s3["state"]["args"]["init"] == str(model) and s3["state"]["step"] == 2
+    exported = load_file(str(model / "model.safetensors"))
+    for k, v in s3["model"].items():                # lr ~ 0: still the exported weights
+        assert torch.allclose(v, exported[k].float(), atol=1e-6), k
+    with pytest.raises(SystemExit, match="no stage 'longer'"):
+        curriculum.main(args2 + ["--stages", "longer"])
     bad = dict(recipe, stages=[dict(recipe["stages"][0], train={"learning_rate": 1e-3})])
     rp.write_text(json.dumps(bad))
     with pytest.raises(SystemExit, match="unknown key 'learning_rate' in stages\\[0\\].train"):

@@ -110,6 +110,10 @@ def main(argv=None):
     ap.add_argument("--export", default="", help="write the final model directory here")
     ap.add_argument("--name", default=None, help="model name in the card")
     ap.add_argument("--tokenizer", default="models/tokenizer/hsa-8k.model")
+    ap.add_argument("--stages", default="", help="comma list of the stage names to run (default: all); earlier "
+                    "stages not run here must be done, or --init given")
+    ap.add_argument("--init", default="", help="weights for the first stage run here (a run or model directory), "
+                    "e.g. a model exported by an earlier call on another machine")
     ap.add_argument("--config", default="", help="model config instead of the recipe's (e.g. a baseline)")
     ap.add_argument("--minutes-scale", type=float, default=1.0, help="multiply every stage's time budget")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="parallel generator processes")
@@ -130,9 +134,16 @@ def main(argv=None):
         generate(args.hsa, jobs, args.threads)
         print(f"prepared {len(jobs)} datasets in {data_dir}", file=sys.stderr)
         return 0
-    stage_dirs, prev = [], ""
+    names = [s["name"] for s in recipe["stages"]]
+    wanted = args.stages.split(",") if args.stages else names
+    for w in wanted:
+        if w not in names:
+            raise SystemExit(f"curriculum: --stages: no stage '{w}' in the recipe (has: {', '.join(names)})")
+    stage_dirs, prev = [], args.init
     for i, s in enumerate(recipe["stages"]):
         d = os.path.join(args.out, f"{i}-{s['name']}")
+        if s["name"] not in wanted:
+            continue
         stage_dirs.append(d)
         if os.path.exists(os.path.join(d, "done")):
             print(f"stage {s['name']}: done, skipped", file=sys.stderr)

@@ -60,7 +60,8 @@ def card(name, cfg, n_params, stages, dtype):
              f"- optimizer: AdamW (betas 0.9/0.95, weight decay {args['weight_decay']}), warm-up + cosine, clip {args['clip']}, "
              f"bf16 autocast on CUDA, seed {args['seed']}; each stage starts from the previous stage's weights with a "
              "fresh optimizer",
-             f"- weights stored as {dtype}", "",
+             f"- weights stored as {dtype}"] + ([f"- the first stage here started from the weights of `{stages[0][1]['args']['init']}`"]
+                                                 if stages[0][1]["args"].get("init") else []) + ["",
              "| stage | steps | tokens | minutes | lr | tokens per batch | loss | last answer loss |",
              "|---|---|---|---|---|---|---|---|"]
     lines += [_stage_line(n, st, lg, st["args"]) for n, st, lg, _ in stages]

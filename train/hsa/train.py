@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from .config import ModelConfig
+from .safetensors_io import load_file
 from .data import TokenDatasets, batches
 from .model import HSAModel
 
@@ -80,6 +81,22 @@ def load_checkpoint(path):
         return torch.load(path, map_location="cpu")
 
 
+def init_weights_from(path):
+    """Model weights (fp32) from a run's checkpoint.pt, a run directory, or an exported model directory
+    (model.safetensors, any stored dtype): how a training stage starts from an earlier one, also one whose
+    optimizer state stayed behind on another machine."""
+    if os.path.isdir(path):
+        if os.path.exists(os.path.join(path, "checkpoint.pt")):
+            path = os.path.join(path, "checkpoint.pt")
+        elif os.path.exists(os.path.join(path, "model.safetensors")):
+            path = os.path.join(path, "model.safetensors")
+    if not os.path.isfile(path):
+        raise SystemExit(f"train: --init: no checkpoint.pt or model.safetensors at '{path}'")
+    if path.endswith(".safetensors"):
+        return {k: v.float() for k, v in load_file(path).items()}
+    return load_checkpoint(path)["model"]
+
+
 def save_checkpoint(path, model, opt, state):
     tmp = path + ".tmp"
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state,
@@ -107,8 +124,8 @@ def main(argv=None):
     ap.add_argument("--ckpt-every", type=int, default=250)
     ap.add_argument("--time-budget-min", type=float, default=0.0, help="stop (and checkpoint) after this many minutes")
     ap.add_argument("--stop-after", type=int, default=0, help="checkpoint and stop at this step (as if killed)")
-    ap.add_argument("--init", default="", help="start from the model weights of this checkpoint.pt or run directory "
-                    "(a curriculum stage: fresh optimizer, schedule and data cursor)")
+    ap.add_argument("--init", default="", help="start from the model weights of this checkpoint.pt, run directory or exported model "
+                    "directory (a curriculum stage: fresh optimizer, schedule and data cursor)")
     ap.add_argument("--precision", default="bf16", choices=["bf16", "fp32"], help="on CUDA: bf16 autocast or plain fp32")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -131,11 +148,8 @@ def main(argv=None):
     ckpt = os.path.join(args.out, "checkpoint.pt")
     state = {"step": 0, "epoch": 0, "batch": 0, "tokens": 0, "seconds": 0.0, "args": vars(args)}
     if args.init and not os.path.exists(ckpt):
-        src = os.path.join(args.init, "checkpoint.pt") if os.path.isdir(args.init) else args.init
-        if not os.path.exists(src):
-            raise SystemExit(f"train: --init: no checkpoint at '{src}'")
-        model.load_state_dict(load_checkpoint(src)["model"])
-        print(f"initialized from {src}", file=sys.stderr)
+        model.load_state_dict(init_weights_from(args.init))
+        print(f"initialized from {args.init}", file=sys.stderr)
     if os.path.exists(ckpt):
         c = load_checkpoint(ckpt)
         model.load_state_dict(c["model"])
