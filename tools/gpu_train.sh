@@ -27,7 +27,7 @@ py=${PYTHON:-python3}
 export PYTHONPATH=train PYTHONUNBUFFERED=1
 data=/tmp/hsa-data
 SECONDS=0
-$py -m hsa.curriculum --recipe "$recipe" --out /tmp/hsa-prep --data-dir "$data" --hsa "$hsa" --prepare
+$py -m hsa.curriculum --recipe "$recipe" --out /tmp/hsa-prep --data-dir "$data" --hsa "$hsa" ${CURRICULUM_ARGS:-} --prepare
 echo "datasets: $(du -sh "$data" | cut -f1) in ${SECONDS}s"
 pids=()
 for spec in "$@"; do

@@ -129,16 +129,16 @@ def main(argv=None):
         raise SystemExit(f"curriculum: hsa binary '{args.hsa}' not found (build it, or pass --hsa)")
     data_dir = args.data_dir or os.path.join(args.out, "data")
     os.makedirs(data_dir, exist_ok=True)
-    if args.prepare:
-        jobs = [j for i in range(len(recipe["stages"])) for j in stage_data(recipe, i, data_dir)]
-        generate(args.hsa, jobs, args.threads)
-        print(f"prepared {len(jobs)} datasets in {data_dir}", file=sys.stderr)
-        return 0
     names = [s["name"] for s in recipe["stages"]]
     wanted = args.stages.split(",") if args.stages else names
     for w in wanted:
         if w not in names:
             raise SystemExit(f"curriculum: --stages: no stage '{w}' in the recipe (has: {', '.join(names)})")
+    if args.prepare:
+        jobs = [j for i, st in enumerate(recipe["stages"]) if st["name"] in wanted for j in stage_data(recipe, i, data_dir)]
+        generate(args.hsa, jobs, args.threads)
+        print(f"prepared {len(jobs)} datasets in {data_dir}", file=sys.stderr)
+        return 0
     stage_dirs, prev = [], args.init
     for i, s in enumerate(recipe["stages"]):
         d = os.path.join(args.out, f"{i}-{s['name']}")
