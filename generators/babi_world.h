@@ -24,9 +24,21 @@ struct Story {
   std::vector<int> supporting;     // indices into facts of the supporting facts, ascending
 };
 
+// How a story's question is picked.
+enum class Pick {
+  // qa7-qa10: the answer class first, uniformly (qa7: none / one / two or more; qa8: nothing / one object / a
+  // list; qa9: yes / no; qa10: yes / no / maybe), then a question with an answer of that class; the other tasks
+  // as kAsSimulated.
+  kBalanced,
+  // Uniformly among the simulated story's questions, as the first release did (qa7-qa10 answers skewed: qa7
+  // "none" about 60%). Kept for the tokenizer corpus, whose text must not change (the committed tokenizer is
+  // rebuilt from it byte for byte).
+  kAsSimulated,
+};
+
 // One BABILong-style sample: a simulated bAbI story for task qaN cut at one of its questions. Throws
 // std::invalid_argument for tasks that are not supported.
-Story generate(int task, Rng& rng);
+Story generate(int task, Rng& rng, Pick pick = Pick::kBalanced);
 
 // True for the tasks implemented.
 bool is_supported(int task);
@@ -38,7 +50,8 @@ const std::vector<std::string>& label_set(int task);
 // colours, shapes, directions...), lowercase; other code keeps background text free of these.
 const std::vector<std::string>& vocabulary();
 
-// A short complete story (2-6 facts) with its question and answer, for few-shot examples in a prompt.
+// A short complete story (2-6 facts) with its question and answer, for few-shot examples in a prompt
+// (answers balanced as generate()'s).
 Story example(int task, Rng& rng);
 
 // The largest number of facts generate() gives for the task (bAbI en-10k as reported by BABILong).

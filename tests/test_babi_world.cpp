@@ -211,6 +211,57 @@ TEST(BabiWorld, AnswersAreSpread) {
   }
 }
 
+// The answer class is drawn first for qa7-qa10 (Pick::kBalanced): over 4000 stories each class is within
+// five points of even (qa7: none / one / two or more; qa8: nothing / one object / a list; qa9: yes / no; qa10:
+// yes / no / maybe), and the few-shot examples are balanced too. Without it (Pick::kAsSimulated, kept for the
+// tokenizer corpus) qa7 says "none" and qa8 "nothing" in about 60% of stories, qa9 "no" in about 80%.
+std::string answer_class(int task, const std::string& a) {
+  if (task == 7 && a != "none" && a != "one") return "two or more";
+  if (task == 8 && a != "nothing") return a.find(',') == std::string::npos ? "one object" : "a list";
+  return a;
+}
+
+TEST(BabiWorld, AnswerClassesBalanced) {
+  const std::map<int, size_t> classes = {{7, 3}, {8, 3}, {9, 2}, {10, 3}};
+  for (auto [task, k] : classes) {
+    std::map<std::string, int> stories, examples, as_simulated;
+    Rng rng(99 + task);
+    for (uint64_t i = 0; i < kStoriesPerTask; ++i) {
+      const Story s = story(task, i);
+      stories[answer_class(task, s.answer)]++;
+      if (i < 1000) examples[answer_class(task, hsa::babi::example(task, rng).answer)]++;
+      if (i < 1000) {
+        Rng r(hsa::sample_seed("babi-test-qa" + std::to_string(task), 0, i, 12345));
+        const Story u = hsa::babi::generate(task, r, hsa::babi::Pick::kAsSimulated);
+        ASSERT_EQ(solve_babi(task, u.facts, u.question), u.answer) << describe(u);
+        as_simulated[answer_class(task, u.answer)]++;
+      }
+    }
+    std::cout << "qa" << task << " answer classes (stories | examples | as simulated):";
+    for (auto [c, n] : stories) std::cout << " " << c << " " << n << " | " << examples[c] << " | " << as_simulated[c] << ";";
+    std::cout << "\n";
+    ASSERT_EQ(stories.size(), k) << "qa" << task;
+    ASSERT_EQ(examples.size(), k) << "qa" << task;
+    for (auto [c, n] : stories) {
+      EXPECT_NEAR(static_cast<double>(n) / kStoriesPerTask, 1.0 / k, 0.05) << "qa" << task << " " << c;
+      EXPECT_NEAR(examples[c] / 1000.0, 1.0 / k, 0.08) << "qa" << task << " example " << c;
+    }
+    int most = 0;
+    for (auto [c, n] : as_simulated) most = std::max(most, n);
+    EXPECT_GT(most, 1000 * (1.0 / k + 0.1)) << "qa" << task << ": the first release's picks were skewed";
+  }
+  // Tasks without answer classes pick as before.
+  for (int task : implemented_tasks()) {
+    if (classes.count(task)) continue;
+    for (uint64_t i = 0; i < 50; ++i) {
+      Rng r(hsa::sample_seed("babi-test-qa" + std::to_string(task), 0, i, 12345));
+      const Story u = hsa::babi::generate(task, r, hsa::babi::Pick::kAsSimulated), s = story(task, i);
+      EXPECT_EQ(u.facts, s.facts) << "qa" << task;
+      EXPECT_EQ(u.question, s.question) << "qa" << task;
+    }
+  }
+}
+
 // All five qa5 question forms occur.
 TEST(BabiWorld, Qa5UsesEveryQuestionForm) {
   std::map<std::string, int> forms;
