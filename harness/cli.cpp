@@ -2,6 +2,7 @@
 #include "harness/cli.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -106,10 +107,47 @@ void check_plan(const ModelConfig& cfg, int64_t tokens, int64_t block, uint64_t 
                 " is free (see `hsa plan`, placement cpu for the fp32 figures)");
 }
 
+namespace {
+// 1536 -> "1.5K", 33554432 -> "32.0M" (binary units, as lengths are written elsewhere).
+std::string format_tokens(uint64_t n) {
+  char buf[32];
+  if (n >= (1u << 20)) std::snprintf(buf, sizeof buf, "%.1fM", n / double(1 << 20));
+  else if (n >= 1024) std::snprintf(buf, sizeof buf, "%.1fK", n / 1024.0);
+  else std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(n));
+  return buf;
+}
+
+uint64_t proc_status_kib(const char* field) {
+  std::ifstream in("/proc/self/status");
+  const size_t n = std::strlen(field);
+  for (std::string line; std::getline(in, line);)
+    if (line.compare(0, n, field) == 0) return std::stoull(line.substr(n)) * 1024;
+  return 0;
+}
+}  // namespace
+
+uint64_t host_rss_bytes() { return proc_status_kib("VmRSS:"); }
+uint64_t peak_host_bytes() { return proc_status_kib("VmHWM:"); }
+
 double prefill_blocks(Session& s, std::span<const int32_t> ids, int64_t block) {
   const auto t0 = std::chrono::steady_clock::now();
+  const char* env = std::getenv("HSA_PROGRESS_SECONDS");
+  const double every = env ? std::atof(env) : 10.0;
+  double next = every;
   const auto b = static_cast<size_t>(block);
-  for (size_t i = 0; i < ids.size(); i += b) s.prefill(ids.subspan(i, std::min(b, ids.size() - i)));
+  for (size_t i = 0; i < ids.size(); i += b) {
+    const size_t n = std::min(b, ids.size() - i);
+    s.prefill(ids.subspan(i, n));
+    const double t = seconds_since(t0);
+    if (t >= next && i + n < ids.size()) {
+      next = t + every;
+      const double done = static_cast<double>(i + n), rate = done / std::max(t, 1e-9);
+      std::fprintf(stderr, "prefill %s / %s tokens (%.1f%%), %.0f tok/s, %.0f s left, host %s, device %s\n",
+                   format_tokens(i + n).c_str(), format_tokens(ids.size()).c_str(), 100.0 * done / ids.size(), rate,
+                   (ids.size() - done) / rate, format_bytes(host_rss_bytes()).c_str(),
+                   format_bytes(device_bytes_in_use()).c_str());
+    }
+  }
   return seconds_since(t0);
 }
 

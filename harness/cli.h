@@ -58,7 +58,12 @@ std::string read_file(const std::string& path, const std::string& what = "file")
 // "cuda" (fp32 on the device) the same fp32 figures against the device's free memory.
 void check_plan(const ModelConfig& cfg, int64_t tokens, int64_t block, uint64_t memory_limit,
                 const std::string& backend = "cpu");
-// Feeds `ids` to the session in blocks of `block` tokens; returns the seconds it took.
+// Resident memory of this process now (VmRSS) and at its peak (VmHWM), bytes.
+uint64_t host_rss_bytes();
+uint64_t peak_host_bytes();
+// Feeds `ids` to the session in blocks of `block` tokens; returns the seconds it took. A prefill that runs
+// longer than HSA_PROGRESS_SECONDS (default 10) prints a progress line to stderr at that interval: tokens
+// done, tokens/s, time left, host and device memory.
 double prefill_blocks(Session& s, std::span<const int32_t> ids, int64_t block);
 
 int cmd_generate(int argc, char** argv);

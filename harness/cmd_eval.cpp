@@ -72,14 +72,6 @@ void write_atomic(const std::string& path, const std::string& text) {
   fs::rename(tmp, path);
 }
 
-// Peak resident memory of this process (VmHWM), bytes.
-uint64_t peak_host_bytes() {
-  std::ifstream in("/proc/self/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  return 0;
-}
-
 std::string cpu_name() {
   std::ifstream in("/proc/cpuinfo");
   for (std::string line; std::getline(in, line);)
@@ -254,7 +246,7 @@ ojson run_item(RunContext& ctx, LoadedModel& lm, const WorkItem& it) {
   row["decode_seconds"] = decode_s;
   row["prefill_tokens_per_second"] = static_cast<double>(prompt.size()) / std::max(prefill_s, 1e-9);
   row["peak_host_bytes"] = peak_host_bytes();
-  row["peak_device_bytes"] = 0;
+  row["peak_device_bytes"] = device_peak_bytes();
   row["backend"] = spec.backend;
   row["device"] = ctx.device;
   row["commit"] = HSA_GIT_COMMIT;

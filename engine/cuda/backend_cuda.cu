@@ -16,6 +16,7 @@
 
 #include "engine/backend.h"
 #include "engine/cuda/ops.cuh"
+#include "engine/device_info.h"
 #include "engine/error.h"
 
 namespace hsa {
@@ -45,15 +46,19 @@ void check_launch(const char* op) {
 }
 
 Scratch::~Scratch() {
-  if (p_) cudaFree(p_);
+  if (p_ && cudaFree(p_) == cudaSuccess) track_device_free(bytes_);
 }
 
 void* Scratch::get(size_t bytes, const char* op) {
   if (bytes <= bytes_ && p_) return p_;
-  if (p_) check(cudaFree(p_), op, "cudaFree (work space)");
+  if (p_) {
+    check(cudaFree(p_), op, "cudaFree (work space)");
+    track_device_free(bytes_);
+  }
   p_ = nullptr, bytes_ = 0;
   const size_t want = bytes ? bytes : 1;
   check(cudaMalloc(&p_, want), op, ("cudaMalloc of " + std::to_string(want) + " bytes of work space").c_str());
+  track_device_alloc(want);
   bytes_ = want;
   return p_;
 }
@@ -74,7 +79,7 @@ class CudaBackend final : public Backend {
     cuda::check(cublasSetMathMode(blas_, CUBLAS_PEDANTIC_MATH), "init", "cublasSetMathMode");
   }
   ~CudaBackend() override {
-    for (auto& [host, dev] : weights_) cudaFree(dev.ptr);
+    for (auto& [host, dev] : weights_) free(dev.ptr);
     if (blas_) cublasDestroy(blas_);
   }
 
@@ -86,6 +91,8 @@ class CudaBackend final : public Backend {
     void* p = nullptr;
     const size_t want = bytes ? bytes : 1;
     cuda::check(cudaMalloc(&p, want), "alloc", ("cudaMalloc of " + std::to_string(want) + " bytes").c_str());
+    sizes_[p] = want;
+    track_device_alloc(want);
     cuda::check(cudaMemset(p, 0, want), "alloc", "cudaMemset");
     return p;
   }
@@ -93,6 +100,11 @@ class CudaBackend final : public Backend {
   void free(void* p) override {
     const cudaError_t err = cudaFree(p);
     if (err != cudaSuccess) std::fprintf(stderr, "cuda backend: free: cudaFree: %s\n", cudaGetErrorString(err));
+    auto it = sizes_.find(p);
+    if (it != sizes_.end()) {
+      track_device_free(it->second);
+      sizes_.erase(it);
+    }
   }
   void to_device(void* dst, const void* src, size_t bytes) override {
     if (bytes) cuda::check(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice), "to_device", "cudaMemcpy");
@@ -168,6 +180,7 @@ class CudaBackend final : public Backend {
   };
   cublasHandle_t blas_ = nullptr;
   std::unordered_map<const float*, DeviceWeight> weights_;
+  std::unordered_map<void*, size_t> sizes_;  // bytes of every live alloc(), for the memory accounting
   cuda::Scratch ids_, candidates_, encoder_work_, copy_tmp_;
 };
 

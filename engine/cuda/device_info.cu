@@ -1,6 +1,7 @@
 // Device summary for builds with the CUDA backend: lists the GPUs the runtime sees (none is not an error).
 #include <cuda_runtime.h>
 
+#include <atomic>
 #include <string>
 
 #include "engine/device_info.h"
@@ -36,5 +37,31 @@ uint64_t device_free_memory() {
   }
   return free;
 }
+
+std::string device_name() {
+  int dev = 0;
+  cudaDeviceProp p{};
+  if (cudaGetDevice(&dev) != cudaSuccess || cudaGetDeviceProperties(&p, dev) != cudaSuccess) {
+    cudaGetLastError();
+    return "";
+  }
+  return p.name;
+}
+
+namespace {
+std::atomic<uint64_t> g_in_use{0}, g_peak{0};
+}  // namespace
+
+uint64_t device_bytes_in_use() { return g_in_use.load(); }
+uint64_t device_peak_bytes() { return g_peak.load(); }
+
+void track_device_alloc(uint64_t bytes) {
+  const uint64_t now = g_in_use.fetch_add(bytes) + bytes;
+  uint64_t peak = g_peak.load();
+  while (now > peak && !g_peak.compare_exchange_weak(peak, now)) {
+  }
+}
+
+void track_device_free(uint64_t bytes) { g_in_use.fetch_sub(bytes); }
 
 }  // namespace hsa

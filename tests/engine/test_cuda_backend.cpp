@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/backend.h"
+#include "engine/device_info.h"
 #include "engine/error.h"
 #include "engine/random_model.h"
 #include "engine/session.h"
@@ -140,6 +141,23 @@ TEST_F(CudaOps, AllocIsZeroedAndCopiesRoundTrip) {
   const float* w1 = gpu_->weight(h.data(), h.size());
   EXPECT_EQ(gpu_->weight(h.data(), h.size()), w1);
   EXPECT_EQ(down(w1, h.size()), h);
+}
+
+TEST_F(CudaOps, DeviceMemoryIsAccounted) {
+  const uint64_t before = device_bytes_in_use();
+  void* p = gpu_->alloc(1 << 20);
+  EXPECT_EQ(device_bytes_in_use(), before + (1 << 20));
+  EXPECT_GE(device_peak_bytes(), before + (1 << 20));
+  gpu_->free(p);
+  EXPECT_EQ(device_bytes_in_use(), before);
+  {  // a whole backend (uploaded weights, work space) gives back everything it held
+    auto other = make_backend("cuda");
+    const std::vector<float> w(4096, 1.f);
+    other->weight(w.data(), w.size());
+    EXPECT_GE(device_bytes_in_use(), before + w.size() * sizeof(float));
+  }
+  EXPECT_EQ(device_bytes_in_use(), before);
+  EXPECT_FALSE(device_name().empty());
 }
 
 TEST_F(CudaOps, Embed) {

@@ -47,6 +47,14 @@ TEST(EngineCli, PlanRunScore) {
   CmdResult r = run_hsa("run --model " + dir + " --prompt-file " + prompt + " --max-new 4 --block 7");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("prefill"), std::string::npos);
+  // A prefill past HSA_PROGRESS_SECONDS reports progress (0: after every block but the last).
+  CmdResult pr = run_hsa("run --model " + dir + " --prompt-file " + prompt + " --max-new 1 --block 7", "HSA_PROGRESS_SECONDS=0");
+  ASSERT_EQ(pr.code, 0) << pr.err;
+  EXPECT_NE(pr.err.find("prefill 7 / "), std::string::npos) << pr.err;
+  EXPECT_NE(pr.err.find("tokens (") , std::string::npos) << pr.err;
+  EXPECT_NE(pr.err.find("tok/s"), std::string::npos) << pr.err;
+  EXPECT_NE(pr.err.find(", host "), std::string::npos) << pr.err;
+  EXPECT_EQ(r.err.find("prefill 7 / "), std::string::npos) << r.err;  // not within the default 10 s
 
   CmdResult s = run_hsa("score --model " + dir + " --task niah_single_1,qa1 --length 1K --n 2");
   ASSERT_EQ(s.code, 0) << s.err;
