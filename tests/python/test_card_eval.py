@@ -1,0 +1,62 @@
+"""tools/card_eval.py on a real `hsa eval` run of a small random model: the card gets one section with a row
+per cell, rerunning replaces it, and a run without a summary is a clear error."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from hsa.config import ModelConfig
+from hsa.model import HSAModel
+from hsa.safetensors_io import save_file
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HSA = os.path.join(ROOT, "build", "hsa")
+TOK = os.path.join(ROOT, "models", "tokenizer", "hsa-8k.model")
+CARD_EVAL = os.path.join(ROOT, "tools", "card_eval.py")
+CFG = {
+    "architecture": "swa_hsa", "vocab_size": 8192, "hidden_size": 32, "intermediate_size": 64,
+    "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 16, "num_lower_layers": 1,
+    "num_upper_layers": 1, "num_upper_groups": 1, "sliding_window": 64,
+    "hsa": {"num_kv_heads": 1, "retrieval_dim": 32, "single_head_retrieval": True, "chunk_size": 32, "topk": 2,
+            "encoder": {"layers": 1, "landmark": "cls", "intermediate_size": 64}},
+}
+
+
+def card_eval(*args):
+    return subprocess.run([sys.executable, CARD_EVAL, *args], capture_output=True, text=True)
+
+
+def test_card_section_from_eval_runs(tmp_path):
+    if not os.path.exists(HSA):
+        pytest.fail(f"{HSA} not built: run tools/setup.sh first")
+    model = tmp_path / "tiny-model"
+    model.mkdir()
+    (model / "config.json").write_text(json.dumps(CFG))
+    m = HSAModel(ModelConfig.from_json(str(model / "config.json"))).init_weights(3)
+    save_file({k: v.to(torch.bfloat16) for k, v in m.state_dict().items()}, str(model / "model.safetensors"))
+    shutil.copyfile(TOK, model / "tokenizer.model")
+    card = model / "MODEL_CARD.md"
+    card.write_text("# tiny-model\n\nWritten by hand.\n")
+    run = tmp_path / "run"
+    p = subprocess.run([HSA, "eval", "--models", str(model), "--tasks", "niah_single_1,qa1", "--lengths", "1K,2K",
+                        "--n", "2", "--mode", "teacher_forced", "--out", str(run)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    r = card_eval(str(card), str(run))
+    assert r.returncode == 0, r.stderr
+    text = card.read_text()
+    assert text.startswith("# tiny-model\n\nWritten by hand.\n")
+    rows = [l for l in text.splitlines() if l.startswith("| niah_single_1 |") or l.startswith("| qa1 |")]
+    assert len(rows) == 4 and "| niah_single_1 | 1K | 2 | teacher_forced | cpu (" in text
+    summary = json.load(open(run / "summary.json"))
+    mean = summary["models"]["tiny-model"]["cells"]["qa1"]["2048"]["mean"]
+    assert f"| qa1 | 2K | 2 | teacher_forced |" in text and f"{mean:.1f}% [" in text
+    assert card_eval(str(card), str(run)).returncode == 0          # rerun: the section is replaced, not added
+    assert card.read_text() == text
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = card_eval(str(card), str(empty))
+    assert r.returncode != 0 and "no summary.json" in r.stderr
