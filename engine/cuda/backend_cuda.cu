@@ -164,9 +164,7 @@ class CudaBackend final : public Backend {
   }
   void retrieval(const float* qr, int n, int64_t pos0, const float* landmarks, int64_t n_chunks,
                  const RetrievalParams& p, int32_t* ids, float* weights) override {
-    const int splits = cuda::retrieval_splits(n, pos0, n_chunks, p.chunk);
-    auto* cand = candidates_.get<cuda::Candidate>((size_t)n * p.heads * splits * p.topk, "retrieval");
-    cuda::retrieval(qr, n, pos0, landmarks, n_chunks, p, cand, ids, weights);
+    cuda::retrieval(qr, n, pos0, landmarks, n_chunks, p, candidates_, ids, weights);
   }
   void chunk_attention(const float* q, int n, const float* mem_k, const float* mem_v, const int32_t* ids,
                        const float* weights, const ChunkAttentionParams& p, float* out) override {

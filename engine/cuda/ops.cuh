@@ -19,6 +19,7 @@
 #include <string>
 
 #include "engine/backend.h"
+#include "engine/error.h"
 
 namespace hsa::cuda {
 
@@ -49,16 +50,25 @@ class Scratch {
   size_t bytes_ = 0;
 };
 
-// Threads per block of the element-wise kernels; blocks for `count` elements.
+// Threads per block of the element-wise kernels; blocks for `count` elements (a grid's x dimension holds at
+// most 2^31 - 1 blocks: more is an error here rather than a launch failure, or beyond 2^32 blocks a silently
+// truncated grid).
 constexpr int kThreads = 256;
 inline unsigned blocks_for(int64_t count, int threads = kThreads) {
-  return (unsigned)((count + threads - 1) / threads);
+  const int64_t blocks = (count + threads - 1) / threads;
+  if (blocks > INT32_MAX)
+    throw Error("cuda backend: " + std::to_string(count) + " work items need more than 2^31 - 1 blocks of " +
+                std::to_string(threads));
+  return (unsigned)blocks;
 }
 
 // Largest head dim the attention kernels take (a lane keeps dh / 32 output values in registers) and the
 // largest top-K of retrieval (a thread keeps its K best in a local array).
 constexpr int kMaxHeadDim = 256;
 constexpr int kMaxTopK = 64;
+// Largest retrieval head dim D_r / h_r: the scoring block keeps its query in shared memory, within the 48 KB a
+// launch gets without opting in to more.
+constexpr int kMaxRetrievalHeadDim = 48 * 1024 / 4;
 
 // norm_rope.cu --------------------------------------------------------------------------------------------
 void embed(const float* table, const int32_t* ids_dev, int n, int d, float* x);
@@ -103,8 +113,8 @@ struct Candidate {
 };
 // How many chunk ranges the first stage splits the visible chunks into (one block each).
 int retrieval_splits(int n, int64_t pos0, int64_t n_chunks, int chunk);
-// `scratch` holds n * h_r * retrieval_splits(...) * K candidates.
+// `work` grows to n * h_r * retrieval_splits(...) * K candidates (after the parameters are checked).
 void retrieval(const float* qr, int n, int64_t pos0, const float* landmarks, int64_t n_chunks,
-               const RetrievalParams& p, Candidate* scratch, int32_t* ids, float* weights);
+               const RetrievalParams& p, Scratch& work, int32_t* ids, float* weights);
 
 }  // namespace hsa::cuda

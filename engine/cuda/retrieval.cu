@@ -11,6 +11,7 @@
 // orders them most recent first and computes the weights in fp64 exactly as the CPU does.
 // A score is a warp's dot product (lanes take dims lane, lane + 32, ..., so landmark reads are coalesced),
 // the same for a chunk whatever the block of queries, which keeps streaming exact.
+#include <algorithm>
 #include <cmath>
 
 #include "engine/cuda/ops.cuh"
@@ -155,27 +156,32 @@ __global__ void select_kernel(const Candidate* scratch, int splits, RetrievalPar
 }  // namespace
 
 int retrieval_splits(int n, int64_t pos0, int64_t n_chunks, int chunk) {
-  if (n <= 0) return 1;
+  if (n <= 0 || chunk < 1) return 1;  // (a chunk < 1 is refused by retrieval())
   const int64_t last_t = pos0 + n - 1;
   const int64_t visible = last_t / chunk < n_chunks ? last_t / chunk : n_chunks;
   const int64_t splits = (visible + kChunksPerSplit - 1) / kChunksPerSplit;
-  return (int)(splits > 1 ? splits : 1);
+  return (int)std::clamp<int64_t>(splits, 1, INT32_MAX);
 }
 
 void retrieval(const float* qr, int n, int64_t pos0, const float* landmarks, int64_t n_chunks,
-               const RetrievalParams& p, Candidate* scratch, int32_t* ids, float* weights) {
+               const RetrievalParams& p, Scratch& work, int32_t* ids, float* weights) {
   if (p.topk < 1 || p.topk > kMaxTopK)
     throw Error("cuda backend: retrieval: top-k " + std::to_string(p.topk) + " outside 1.." + std::to_string(kMaxTopK));
+  if (p.head_dim < 1 || p.head_dim > kMaxRetrievalHeadDim || p.heads < 1 || p.chunk < 1)
+    throw Error("cuda backend: retrieval: " + std::to_string(p.heads) + " heads of dim " + std::to_string(p.head_dim) +
+                ", chunk " + std::to_string(p.chunk) + " (heads and chunk >= 1, head dim 1.." +
+                std::to_string(kMaxRetrievalHeadDim) + ")");
   if ((int64_t)n * p.heads == 0) return;
   const int splits = retrieval_splits(n, pos0, n_chunks, p.chunk);
   if (splits > 65535)
     throw Error("cuda backend: retrieval: " + std::to_string(n_chunks) + " chunks need more than 65535 ranges");
+  auto* scratch = work.get<Candidate>((size_t)n * p.heads * splits * p.topk, "retrieval");
   const float scale = (float)(1.0 / std::sqrt((double)p.head_dim));
-  const dim3 grid1((unsigned)((int64_t)n * p.heads), (unsigned)splits);
+  const dim3 grid1(blocks_for((int64_t)n * p.heads, 1), (unsigned)splits);
   score_ranges_kernel<<<grid1, kBlockThreads, sizeof(float) * padded_dim(p.head_dim)>>>(qr, pos0, landmarks,
                                                                                       n_chunks, p, scale, scratch);
   check_launch("retrieval (scoring)");
-  select_kernel<<<(unsigned)((int64_t)n * p.heads), kBlockThreads>>>(scratch, splits, p, ids, weights);
+  select_kernel<<<blocks_for((int64_t)n * p.heads, 1), kBlockThreads>>>(scratch, splits, p, ids, weights);
   check_launch("retrieval (selection)");
 }
 

@@ -8,6 +8,8 @@
 //   ops: rel <= 1e-5 (element-wise ops and norms 1e-6; embed and retrieval ids exact; retrieval weights
 //   |diff| <= 1e-6); models: logits rel <= 1e-4 and identical retrieval traces (weights |diff| <= 1e-5);
 //   streaming (block sizes 1, 7, S, 1000 vs one block, all on the GPU): rel <= 1e-5.
+// CudaOpsLarge repeats op comparisons at 32M-token scale (2^19 chunks of D_r = 1024; chunk memory and a K/V
+// ring past 2^31 floats), CudaModelWide a model at the paper's width with few layers.
 // Every test that needs a GPU skips with the reason when make_backend("cuda") fails (CI has nvcc, no GPU);
 // tools/gpu_check.sh fails if any of them is skipped on the GPU machine.
 //
@@ -432,6 +434,208 @@ TEST_F(CudaOps, ChunkAttention) {
   }
 }
 
+// Dims at their limits: head dim 256 (kMaxHeadDim, 8 output values per lane) and a head dim that is not a
+// multiple of 32, in window attention and chunk attention.
+TEST_F(CudaOps, AttentionAtTheHeadDimLimits) {
+  for (const int dh : {256, 40}) {
+    const int heads = 4, kv_heads = 2, n = 12;
+    const int64_t cap = 40, window = 20, r0 = 30;  // the ring wraps
+    const size_t row = (size_t)kv_heads * dh;
+    const auto ck = uniform(rng_, cap * row, -2.f, 2.f), cv = uniform(rng_, cap * row);
+    const auto q = uniform(rng_, (size_t)n * heads * dh, -2.f, 2.f);
+    std::vector<float> k = ck, v = cv;
+    const KVCacheView cpu_view{k.data(), v.data(), cap, kv_heads, dh};
+    const KVCacheView gpu_view{up(ck), up(cv), cap, kv_heads, dh};
+    std::vector<float> want((size_t)n * heads * dh);
+    cpu_->window_attention(q.data(), n, heads, r0, cpu_view, window, want.data());
+    float* out = up(std::vector<float>(want.size(), 7.f));
+    gpu_->window_attention(up(q), n, heads, r0, gpu_view, window, out);
+    EXPECT_LE(rel(down(out, want.size()), want), kOpTol) << "window attention, dh " << dh;
+
+    const int S = 16, K = 4, chunks = 6;
+    const auto mk = uniform(rng_, (size_t)chunks * S * row, -2.f, 2.f), mv = uniform(rng_, (size_t)chunks * S * row);
+    std::vector<int32_t> ids((size_t)n * K, -1);
+    std::vector<float> w(ids.size(), 0.f);
+    for (int i = 0; i < n; ++i) {
+      const auto pick = rng_.sample_distinct(chunks, (uint64_t)std::min(i, K));
+      for (size_t s = 0; s < pick.size(); ++s)
+        ids[(size_t)i * K + s] = (int32_t)pick[s], w[(size_t)i * K + s] = (float)rng_.uniform();
+    }
+    for (const bool off_by_one : {false, true}) {
+      const ChunkAttentionParams p{heads, kv_heads, 1, dh, S, K, off_by_one};
+      cpu_->chunk_attention(q.data(), n, mk.data(), mv.data(), ids.data(), w.data(), p, want.data());
+      gpu_->chunk_attention(up(q), n, up(mk), up(mv), up(ids), up(w), p, out);
+      EXPECT_LE(rel(down(out, want.size()), want), kOpTol) << "chunk attention, dh " << dh << " off_by_one " << off_by_one;
+    }
+  }
+}
+
+// n = 0 for every op (nothing launched, nothing written, no error), a chunk encoder of 0 chunks, and retrieval
+// before the first chunk exists (landmarks may be null): every slot empty, -1 with weight 0.
+TEST_F(CudaOps, EmptyInputs) {
+  float* buf = up(std::vector<float>(64, 3.f));
+  auto* ibuf = up(std::vector<int32_t>(8, 0));
+  const std::vector<int32_t> no_ids(1, 0);
+  EXPECT_NO_THROW(gpu_->embed(buf, no_ids.data(), 0, 8, buf));
+  EXPECT_NO_THROW(gpu_->rmsnorm(buf, buf, buf, 0, 8, 1e-6f));
+  EXPECT_NO_THROW(gpu_->linear(buf, buf, buf, buf, 0, 8, 8, false));
+  EXPECT_NO_THROW(gpu_->rope(buf, 0, 2, 8, 5, 10000.0));
+  EXPECT_NO_THROW(gpu_->swiglu(buf, buf, 0));
+  EXPECT_NO_THROW(gpu_->add(buf, buf, 0));
+  const KVCacheView c{buf, buf + 32, 4, 1, 8};
+  EXPECT_NO_THROW(gpu_->cache_write(c, buf, buf, 0, 0));
+  EXPECT_NO_THROW(gpu_->window_attention(buf, 0, 2, 0, c, 3, buf));
+  const ChunkAttentionParams cp{2, 1, 1, 8, 4, 2, false};
+  EXPECT_NO_THROW(gpu_->chunk_attention(buf, 0, buf, buf, ibuf, buf, cp, buf));
+  RetrievalParams rp;
+  rp.heads = 1, rp.head_dim = 8, rp.chunk = 4, rp.topk = 2;
+  EXPECT_NO_THROW(gpu_->retrieval(buf, 0, 0, buf, 5, rp, ibuf, buf));
+  EncoderWeights ew;
+  ew.d = 8, ew.chunk = 4, ew.heads = 1, ew.kv_heads = 1, ew.dh = 8, ew.inter = 8, ew.norm = buf;
+  EXPECT_NO_THROW(gpu_->chunk_encoder(buf, 0, ew, buf, buf));
+  EXPECT_EQ(down(buf, 64), std::vector<float>(64, 3.f)) << "an op on no tokens wrote";
+  EXPECT_EQ(down(ibuf, 8), std::vector<int32_t>(8, 0)) << "an op on no tokens wrote";
+
+  const int n = 5;
+  rp.heads = 2, rp.topk = 3;
+  const size_t slots = (size_t)n * rp.heads * rp.topk;
+  auto* gid = up(std::vector<int32_t>(slots, 7));
+  float* gw = up(std::vector<float>(slots, 7.f));
+  gpu_->retrieval(up(uniform(rng_, (size_t)n * rp.heads * rp.head_dim)), n, 1000, nullptr, 0, rp, gid, gw);
+  EXPECT_EQ(down(gid, slots), std::vector<int32_t>(slots, -1));
+  EXPECT_EQ(down(gw, slots), std::vector<float>(slots, 0.f));
+}
+
+// The tests at 32M-token scale (gigabytes of landmarks or chunk memory, 17 GB of device memory at most) have
+// a suite of their own, so that the compute-sanitizer subsets of tools/gpu_check.sh (CudaOps.*) leave them out.
+class CudaOpsLarge : public CudaOps {};
+
+// Paper scale: D_r = 1024 in one retrieval head over 2^19 chunks (a 32M-token sequence; 1024 ranges of 512
+// chunks, landmark offsets past 2^31 bytes), queries at the last positions (the first three see one chunk
+// fewer than the rest). Landmarks are zero except every 1021st chunk and the last 700 (random), so most
+// scores tie at 0; token 0's query is zero, so all its scores tie and it must get the K most recent visible
+// chunks. Then D_r = 1024 as 16 heads of 64 over 20,000 random chunks.
+TEST_F(CudaOpsLarge, RetrievalAtPaperScale) {
+  struct Case {
+    int hr, Dh;
+    int64_t n_chunks;
+    bool sparse;
+  };
+  for (const Case c : {Case{1, 1024, int64_t{1} << 19, true}, Case{16, 64, 20000, false}}) {
+    const int n = 6, K = 8, S = 64;
+    const int64_t pos0 = c.n_chunks * S - 3;
+    const size_t row = (size_t)c.hr * c.Dh;
+    std::vector<float> lmk;
+    if (c.sparse) {
+      lmk.assign((size_t)c.n_chunks * row, 0.f);
+      auto fill = [&](int64_t chunk) {
+        for (size_t e = 0; e < row; ++e) lmk[(size_t)chunk * row + e] = -2.f + 4.f * (float)rng_.uniform();
+      };
+      for (int64_t ch = 0; ch < c.n_chunks; ch += 1021) fill(ch);
+      for (int64_t ch = c.n_chunks - 700; ch < c.n_chunks; ++ch) fill(ch);
+    } else {
+      lmk = uniform(rng_, (size_t)c.n_chunks * row, -2.f, 2.f);
+    }
+    auto qr = uniform(rng_, (size_t)n * row, -2.f, 2.f);
+    std::fill(qr.begin(), qr.begin() + row, 0.f);
+    RetrievalParams p;
+    p.heads = c.hr, p.head_dim = c.Dh, p.chunk = S, p.topk = K, p.stick_breaking = true;
+    const size_t slots = (size_t)n * c.hr * K;
+    std::vector<int32_t> ids(slots);
+    std::vector<float> w(slots);
+    cpu_->retrieval(qr.data(), n, pos0, lmk.data(), c.n_chunks, p, ids.data(), w.data());
+    auto* gid = up(std::vector<int32_t>(slots, 7));
+    float* gw = up(std::vector<float>(slots, 7.f));
+    gpu_->retrieval(up(qr), n, pos0, up(lmk), c.n_chunks, p, gid, gw);
+    const std::string what = "h_r " + std::to_string(c.hr) + " n_chunks " + std::to_string(c.n_chunks);
+    const auto got = down(gid, slots);
+    EXPECT_EQ(got, ids) << what;
+    for (int r = 0; r < c.hr; ++r)
+      for (int k = 0; k < K; ++k)
+        ASSERT_EQ(got[(size_t)r * K + k], (int32_t)(c.n_chunks - 2 - k)) << what << ": token 0 (all scores tie), head " << r;
+    const auto gwh = down(gw, slots);
+    double wd = 0.0;
+    for (size_t i = 0; i < slots; ++i) wd = std::max(wd, (double)std::fabs(gwh[i] - w[i]));
+    EXPECT_LE(wd, 1e-6) << what;
+  }
+}
+
+// Chunk memory past 2^31 floats per tensor (131,136 chunks x 64 x 4 kv heads x 64 = 2^31 + 2^20 floats,
+// 8.6 GB for K and again for V): the selected chunks lie on both sides of the 2^31-element mark. Only they
+// hold data (the rest stays zero); the CPU gets them compacted, with the ids renumbered.
+TEST_F(CudaOpsLarge, ChunkAttentionPast2To31Elements) {
+  const int H = 16, hkv = 4, dh = 64, S = 64, K = 8, n = 10;
+  const size_t chunk_floats = (size_t)S * hkv * dh;
+  const int64_t chunks = (int64_t{1} << 31) / (int64_t)chunk_floats + 64;
+  std::vector<int64_t> hot;  // the chunks that hold data: 8 low ones, 8 past element 2^31
+  for (int j = 0; j < 8; ++j) hot.push_back(100 + 37 * j);
+  for (int j = 0; j < 8; ++j) hot.push_back(chunks - 64 + 7 * j);
+  const size_t bytes = sizeof(float) * (size_t)chunks * chunk_floats;
+  auto* gk = static_cast<float*>(gpu_->alloc(bytes));
+  owned_.push_back(gk);
+  auto* gv = static_cast<float*>(gpu_->alloc(bytes));
+  owned_.push_back(gv);
+  const auto mk = uniform(rng_, hot.size() * chunk_floats, -2.f, 2.f), mv = uniform(rng_, hot.size() * chunk_floats);
+  for (size_t j = 0; j < hot.size(); ++j) {
+    gpu_->to_device(gk + (size_t)hot[j] * chunk_floats, mk.data() + j * chunk_floats, sizeof(float) * chunk_floats);
+    gpu_->to_device(gv + (size_t)hot[j] * chunk_floats, mv.data() + j * chunk_floats, sizeof(float) * chunk_floats);
+  }
+  const auto q = uniform(rng_, (size_t)n * H * dh, -2.f, 2.f);
+  for (const int hr : {1, hkv}) {
+    std::vector<int32_t> cpu_ids((size_t)n * hr * K, -1), gpu_ids(cpu_ids.size(), -1);
+    std::vector<float> w(cpu_ids.size(), 0.f);
+    for (int i = 0; i < n; ++i)
+      for (int r = 0; r < hr; ++r) {
+        const auto pick = rng_.sample_distinct(hot.size(), (uint64_t)std::min(i + 1, K));
+        for (size_t s = 0; s < pick.size(); ++s) {
+          const size_t at = ((size_t)i * hr + r) * K + s;
+          cpu_ids[at] = (int32_t)pick[s], gpu_ids[at] = (int32_t)hot[pick[s]], w[at] = (float)rng_.uniform();
+        }
+      }
+    const ChunkAttentionParams p{H, hkv, hr, dh, S, K, false};
+    std::vector<float> want((size_t)n * H * dh);
+    cpu_->chunk_attention(q.data(), n, mk.data(), mv.data(), cpu_ids.data(), w.data(), p, want.data());
+    float* out = up(std::vector<float>(want.size(), 7.f));
+    gpu_->chunk_attention(up(q), n, gk, gv, up(gpu_ids), up(w), p, out);
+    EXPECT_LE(rel(down(out, want.size()), want), kOpTol) << "h_r " << hr;
+  }
+}
+
+// A K/V ring past 2^31 floats per tensor (2^22 + 1000 slots of 8 kv heads x 64: 8.6 GB for K and again for
+// V) fed at relative positions that run over its end, so cache_write and window_attention address slots
+// beyond element 2^31 and wrap to slot 0. The CPU sees the same keys at positions 0.. in a ring of its own
+// (attention depends only on which keys a query sees).
+TEST_F(CudaOpsLarge, WindowAttentionOverARingPast2To31Elements) {
+  const int heads = 16, kvh = 8, dh = 64, n = 64, pre = 552;  // pre: keys before the block of queries
+  const int64_t W = 512, cap = (int64_t{1} << 22) + 1000, g0 = cap - 300;  // g0: GPU position of key 0
+  const size_t row = (size_t)kvh * dh;
+  const size_t bytes = sizeof(float) * (size_t)cap * row;
+  auto* gk = static_cast<float*>(gpu_->alloc(bytes));
+  owned_.push_back(gk);
+  auto* gv = static_cast<float*>(gpu_->alloc(bytes));
+  owned_.push_back(gv);
+  const KVCacheView gpu_view{gk, gv, cap, kvh, dh};
+  std::vector<float> ck((size_t)(pre + n) * row), cv(ck.size());
+  const KVCacheView cpu_view{ck.data(), cv.data(), pre + n, kvh, dh};
+
+  const auto k0 = uniform(rng_, (size_t)pre * row, -2.f, 2.f), v0 = uniform(rng_, (size_t)pre * row);
+  cpu_->cache_write(cpu_view, k0.data(), v0.data(), 0, pre);
+  gpu_->cache_write(gpu_view, up(k0), up(v0), g0, pre);
+  const auto k1 = uniform(rng_, (size_t)n * row, -2.f, 2.f), v1 = uniform(rng_, (size_t)n * row);
+  const auto q = uniform(rng_, (size_t)n * heads * dh, -2.f, 2.f);
+  std::vector<float> want((size_t)n * heads * dh);
+  cpu_->cache_write(cpu_view, k1.data(), v1.data(), pre, n);
+  cpu_->window_attention(q.data(), n, heads, pre, cpu_view, W, want.data());
+  float* out = up(std::vector<float>(want.size(), 7.f));
+  gpu_->cache_write(gpu_view, up(k1), up(v1), g0 + pre, n);
+  gpu_->window_attention(up(q), n, heads, g0 + pre, gpu_view, W, out);
+  EXPECT_LE(rel(down(out, want.size()), want), kOpTol);
+  // Key 0 sits in slot g0 (past element 2^31), the last key in slot (g0 + pre + n - 1) % cap.
+  EXPECT_EQ(down(gk + (size_t)g0 * row, row), std::vector<float>(k0.begin(), k0.begin() + row));
+  const size_t last = (size_t)((g0 + pre + n - 1) % cap);
+  EXPECT_EQ(down(gv + last * row, row), std::vector<float>(v1.end() - row, v1.end()));
+}
+
 // Needs no GPU: without one (or without CUDA in the build) the error says so; with one, it is the backend.
 TEST(CudaBackend, MakeBackendGivesTheGpuOrAClearError) {
   std::string why;
@@ -662,6 +866,52 @@ TEST(CudaModelShift, SameLogitsAtAnyStartPosition) {
   }
 }
 
+// Paper-like width with few layers: d = 1024, 16 heads of 64 with 4 kv heads, W = 512, S = 64, K = 8, a
+// one-layer CLS encoder, D_r = 1024 in one retrieval head and in 4 heads of 256. 1,100 tokens (17 chunks, more
+// than K; rings wrapped; steps of 256) give the CPU's logits and retrieval traces.
+TEST(CudaModelWide, PaperWidthMatchesCpu) {
+  std::string why;
+  if (!have_gpu(&why)) GTEST_SKIP() << "no GPU for the cuda backend: " << why;
+  const json wide = json::parse(R"({
+    "vocab_size": 512, "hidden_size": 1024, "intermediate_size": 2816, "num_attention_heads": 16,
+    "num_key_value_heads": 4, "head_dim": 64, "num_lower_layers": 1, "num_upper_layers": 1, "num_upper_groups": 1,
+    "sliding_window": 512,
+    "hsa": {"num_kv_heads": 4, "retrieval_dim": 1024, "chunk_size": 64, "topk": 8,
+            "encoder": {"layers": 1, "landmark": "cls"}}})");
+  for (const bool single_head : {true, false}) {
+    json j = base_config();
+    merge(j, wide);
+    j["hsa"]["single_head_retrieval"] = single_head;
+    const std::string name = single_head ? "paper_width_1head" : "paper_width_4heads";
+    const ModelConfig cfg = ModelConfig::from_json(j, name);
+    const std::string dir = scratch_root() + "/" + name;
+    write_random_model(dir, cfg, single_head ? 71 : 72, 0.85f / std::sqrt((float)cfg.hidden_size));
+    const auto m = Model::load(dir);
+    Rng rng(5);
+    std::vector<int32_t> ids(1100);
+    for (auto& i : ids) i = (int32_t)rng.below(cfg.vocab_size);
+    std::copy(ids.begin() + 40, ids.begin() + 200, ids.begin() + 800);  // a repeat for retrieval to find
+    const RunResult cpu = run(m, "cpu", ids, ids.size());
+    const RunResult gpu = run(m, "cuda", ids, ids.size());
+    const double r = max_row_rel(gpu.logits, cpu.logits, cfg.vocab_size);
+    std::cout << "[ wide ] " << name << ": max row rel error cuda vs cpu = " << r << "\n";
+    EXPECT_LE(r, kModelTol) << name;
+    ASSERT_EQ(gpu.trace.size(), cpu.trace.size()) << name;
+    int mismatched = 0;
+    double wdiff = 0.0;
+    for (size_t i = 0; i < cpu.trace.size(); ++i) {
+      const TraceEntry &a = gpu.trace[i], &b = cpu.trace[i];
+      if (a.position != b.position || a.head != b.head || a.chunks != b.chunks) {
+        ++mismatched;
+        continue;
+      }
+      for (size_t k = 0; k < a.weights.size(); ++k) wdiff = std::max(wdiff, (double)std::fabs(a.weights[k] - b.weights[k]));
+    }
+    EXPECT_EQ(mismatched, 0) << name << ": retrieval decisions differing (of " << cpu.trace.size() << ")";
+    EXPECT_LE(wdiff, kTraceWeightTol) << name;
+  }
+}
+
 // A session's errors name the op; a model whose head dim the kernels cannot take is refused with it.
 TEST(CudaModelErrors, UnsupportedHeadDimIsAClearError) {
   std::string why;
@@ -674,6 +924,14 @@ TEST(CudaModelErrors, UnsupportedHeadDimIsAClearError) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("window_attention"), std::string::npos) << e.what();
   }
+  // Retrieval refuses a top-K or a head dim it cannot hold before it launches (or sizes work space) anything.
+  RetrievalParams p;
+  p.heads = 1, p.head_dim = 8, p.chunk = 4, p.topk = 65;
+  EXPECT_THROW(be->retrieval(nullptr, 1, 100, nullptr, 10, p, nullptr, nullptr), Error);
+  p.topk = 8, p.head_dim = 20000;
+  EXPECT_THROW(be->retrieval(nullptr, 1, 100, nullptr, 10, p, nullptr, nullptr), Error);
+  p.head_dim = 8, p.chunk = 0;
+  EXPECT_THROW(be->retrieval(nullptr, 1, 100, nullptr, 10, p, nullptr, nullptr), Error);
 }
 
 // ---- throughput (a measurement, disabled by default) -------------------------------------------------------
