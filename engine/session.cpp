@@ -70,6 +70,7 @@ struct Session::State {
   int64_t window = -1;  // -1: full causal attention
   int64_t start = 0;    // absolute position of the first token
   int64_t fed = 0;      // tokens fed so far
+  int64_t expected = 0;  // SessionOptions::expected_tokens
 
   const float *embed = nullptr, *final_norm = nullptr, *lm_head = nullptr;
   std::vector<SwaLayer> lower;
@@ -105,7 +106,8 @@ void Session::State::attention(AttnLayer& L, const float* xin, float* xout, int 
   // Until the ring has wrapped every position r sits in slot r, so growing (keeping contents) is exact.
   const int64_t ring = window < 0 ? INT64_MAX : window + kBlock;
   if (c.capacity < std::min(fed + n, ring)) {
-    const int64_t cap = std::min(std::max<int64_t>(fed + n, 2 * c.capacity), ring);
+    const int64_t want = c.capacity == 0 && expected >= fed + n ? expected : 2 * c.capacity;
+    const int64_t cap = std::min(std::max<int64_t>(fed + n, want), ring);
     c.k.resize((size_t)cap * nkv * dh, true);
     c.v.resize((size_t)cap * nkv * dh, true);
     c.capacity = cap;
@@ -148,9 +150,11 @@ void Session::State::grow_memory(const float* xs, int n) {
   be->chunk_encoder(stage.data(), N, enc, E.data(), pooled.data());
 
   const size_t kv_row = (size_t)S * hkv * dh;  // one chunk of K (or V)
-  ensure(mem_k, (size_t)(n_chunks + N) * kv_row);
-  ensure(mem_v, (size_t)(n_chunks + N) * kv_row);
-  ensure(landmarks, (size_t)(n_chunks + N) * Dr);
+  // With the final length known, the first growth allocates every chunk the sequence will have.
+  const size_t chunks = (size_t)std::max<int64_t>(n_chunks + N, expected / S);
+  ensure(mem_k, chunks * kv_row);
+  ensure(mem_v, chunks * kv_row);
+  ensure(landmarks, chunks * Dr);
   float* lmk = landmarks.data() + (size_t)n_chunks * Dr;
   float* kk = mem_k.data() + (size_t)n_chunks * kv_row;
   be->linear(pooled.data(), w_lmk, nullptr, lmk, N, d, Dr, false);
@@ -159,7 +163,7 @@ void Session::State::grow_memory(const float* xs, int n) {
   be->linear(E.data(), w_memv, nullptr, mem_v.data() + (size_t)n_chunks * kv_row, N * S, d, hkv * dh, false);
   for (UpperGroup& G : groups) {
     if (!G.ret_lmk_norm) continue;
-    ensure(G.landmarks, (size_t)(n_chunks + N) * Dr);
+    ensure(G.landmarks, chunks * Dr);
     be->rmsnorm(lmk, G.ret_lmk_norm, G.landmarks.data() + (size_t)n_chunks * Dr, (int64_t)N * hr, Dh, eps);
   }
   n_chunks += N;
@@ -271,6 +275,9 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions opts)
   s.window = c.window() ? *c.window() : -1;
   s.start = opts_.start_position;
   s.keep_all = opts_.keep_all_logits, s.tracing = opts_.trace;
+  if (opts_.expected_tokens < 0)
+    throw Error("session: expected_tokens must be >= 0, got " + std::to_string(opts_.expected_tokens));
+  s.expected = opts_.expected_tokens;
 
   auto W = [&](const std::string& name) -> const float* {
     const auto& shape = wt.shape(name);

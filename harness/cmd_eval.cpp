@@ -199,6 +199,7 @@ ojson run_item(RunContext& ctx, LoadedModel& lm, const WorkItem& it) {
 
   SessionOptions opts;
   opts.backend = spec.backend;
+  opts.expected_tokens = total;
   Session session(lm.model, opts);
   const double prefill_s = prefill_blocks(session, prompt, spec.block);
 

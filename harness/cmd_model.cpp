@@ -29,9 +29,11 @@ uint64_t memory_limit(const Args& args) {
   return args.has("memory-limit") ? static_cast<uint64_t>(parse_length(args.get("memory-limit"))) : available_host_memory();
 }
 
-SessionOptions session_options(const Args& args) {
+// `tokens`: the sequence's final length (the session allocates its growing caches once at that size).
+SessionOptions session_options(const Args& args, int64_t tokens) {
   SessionOptions o;
   o.backend = args.get("backend");
+  o.expected_tokens = tokens;
   return o;
 }
 
@@ -93,7 +95,7 @@ int cmd_run(int argc, char** argv) {
   const int64_t block = std::stoll(args.get("block"));
   auto model = Model::load(dir);
   check_plan(cfg, static_cast<int64_t>(ids.size()) + max_new, block, memory_limit(args), args.get("backend"));
-  Session s(model, session_options(args));
+  Session s(model, session_options(args, static_cast<int64_t>(ids.size()) + max_new));
   const double prefill_s = prefill_blocks(s, ids, block);
   const auto t1 = std::chrono::steady_clock::now();
   const std::vector<int32_t> out = s.greedy(max_new, tok->eos_id());
@@ -170,7 +172,7 @@ int cmd_score(int argc, char** argv) {
   for (const auto& it : items) {
     check_plan(cfg, static_cast<int64_t>(it.prompt.size() + it.answer.size()), block, memory_limit(args),
                args.get("backend"));
-    Session s(model, session_options(args));
+    Session s(model, session_options(args, static_cast<int64_t>(it.prompt.size() + it.answer.size())));
     const double prefill_s = prefill_blocks(s, it.prompt, block);
     const ScoreResult r = s.score(it.answer);
     correct += r.exact_match;

@@ -94,10 +94,11 @@ double max_row_rel(const std::vector<float>& a, const std::vector<float>& b, int
 }
 
 std::vector<float> run_logits(std::shared_ptr<const Model> m, const std::vector<int32_t>& ids, size_t block,
-                              int64_t start = 0) {
+                              int64_t start = 0, int64_t expected_tokens = 0) {
   SessionOptions o;
   o.keep_all_logits = true;
   o.start_position = start;
+  o.expected_tokens = expected_tokens;
   Session s(std::move(m), o);
   for (size_t off = 0; off < ids.size(); off += block) {
     const size_t n = std::min(block, ids.size() - off);
@@ -182,6 +183,11 @@ TEST_P(CpuReference, StreamingInvariance) {
     const double rel = max_row_rel(run_logits(model_, ids_, block), whole, V_);
     EXPECT_LE(rel, 1e-5) << "block size " << block;
   }
+  // Caches allocated once for the announced final length (or for a wrong guess) give the same logits, bit
+  // for bit, as caches that grow by doubling.
+  const auto grown = run_logits(model_, ids_, 7);
+  const int64_t L = static_cast<int64_t>(ids_.size());
+  for (int64_t expected : {L, L / 3, 4 * L}) EXPECT_EQ(run_logits(model_, ids_, 7, 0, expected), grown) << expected;
 }
 
 // greedy's continuation is what score's argmax predicts; score's log-probs are log-softmax of the logits.
