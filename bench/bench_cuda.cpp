@@ -3,7 +3,8 @@
 // vocabulary, the same config as paper_config() in tests/engine/test_planner.cpp), as fractions of a
 // roofline measured in the same process.
 //
-// What it runs (everything through the Backend interface of engine/backend.h, make_backend("cuda")):
+// What it runs (the roofline rows call cuBLAS / the runtime directly on random data; every other row goes
+// through the Backend interface of engine/backend.h, make_backend("cuda"), or a Session on it):
 //   roofline_gemm/fp32   cublasSgemm 8192^3 in CUBLAS_PEDANTIC_MATH (no TF32; the backend's mode)
 //   roofline_gemm/bf16   cublasGemmEx 8192^3, bf16 in/out, fp32 accumulate (what a bf16 mode could reach)
 //   roofline_copy        cudaMemcpy device-to-device of 1 GiB (counted as 2 GiB moved: read + write)
@@ -19,8 +20,9 @@
 // Google Benchmark gets each call's time through SetIterationTime (UseManualTime), and the counters below
 // are computed from the MEDIAN of those per-call times. End-to-end rows time prefill(ids[256:L]) on a
 // fresh Session after an untimed prefill(ids[0:256]), which uploads the weights (the backend uploads them
-// per Session on first use) and creates the cuBLAS work space; the last step computes the logits, so the
-// timed region ends with a copy to the host.
+// per Session on first use) and creates the cuBLAS work space; the Session is told the final length
+// (SessionOptions::expected_tokens, as hsa run / score / eval do), so its chunk memory is allocated once;
+// the last step computes the logits, so the timed region ends with a copy to the host.
 //
 // FLOPs and bytes (spec/MODEL.md, which is the model; a multiply-add is 2 FLOPs; element-wise work —
 // norms, RoPE, SwiGLU, softmax exponentials, residual adds — is not counted; bytes are compulsory traffic:
@@ -75,7 +77,6 @@
 // counts without a GPU. Without a GPU every row is skipped with the reason.
 #include <benchmark/benchmark.h>
 #include <cublas_v2.h>
-#include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <unistd.h>
 
@@ -290,8 +291,8 @@ std::vector<double> time_calls(benchmark::State& state, int warmup, const std::f
 }
 
 // The roofline measurements; each returns the median rate over `reps` calls after a warm-up call.
-double measure_gemm_tflops(bool bf16, int n, int reps, std::vector<double>* samples = nullptr);
-double measure_copy_gbs(size_t bytes, int reps, std::vector<double>* samples = nullptr);
+double measure_gemm_tflops(bool bf16, int n, int reps);
+double measure_copy_gbs(size_t bytes, int reps);
 
 // The first row that needs measured peaks and finds none (the roofline rows were filtered out) measures
 // them with fewer repetitions.
@@ -350,52 +351,91 @@ struct DevMem {
   ~DevMem() { cudaFree(p); }
 };
 
-// C (n x n) = A B, fp32 pedantic (no TF32), or bf16 inputs and output with fp32 accumulation.
-double measure_gemm_tflops(bool bf16, int n, int reps, std::vector<double>* samples) {
-  Cublas blas;
-  ck(cublasSetMathMode(blas.h, bf16 ? CUBLAS_DEFAULT_MATH : CUBLAS_PEDANTIC_MATH), "cublasSetMathMode");
-  const size_t elems = (size_t)n * n, esize = bf16 ? 2 : 4;
-  DevMem a(elems * esize), b(elems * esize), c(elems * esize);
-  ck(cudaMemset(a.p, 0, elems * esize), "cudaMemset");  // zeros: the work of a GEMM does not depend on values
-  ck(cudaMemset(b.p, 0, elems * esize), "cudaMemset");
-  const float alpha = 1.f, beta = 0.f;
-  auto gemm = [&] {
-    if (bf16)
-      ck(cublasGemmEx(blas.h, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &alpha, a.p, CUDA_R_16BF, n, b.p, CUDA_R_16BF, n, &beta,
-                      c.p, CUDA_R_16BF, n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+// C (n x n) = A B, fp32 pedantic (no TF32), or bf16 inputs and output with fp32 accumulation; inputs are
+// uniform random (not zeros: a GEMM of zeros draws less power and may clock higher than real work).
+class GemmRig {
+ public:
+  GemmRig(bool bf16, int n) : bf16_(bf16), n_(n), a_(bytes()), b_(bytes()), c_(bytes()) {
+    ck(cublasSetMathMode(blas_.h, bf16 ? CUBLAS_DEFAULT_MATH : CUBLAS_PEDANTIC_MATH), "cublasSetMathMode");
+    fill(a_.p, 1);
+    fill(b_.p, 2);
+  }
+  void run() {
+    const float alpha = 1.f, beta = 0.f;
+    if (bf16_)
+      ck(cublasGemmEx(blas_.h, CUBLAS_OP_N, CUBLAS_OP_N, n_, n_, n_, &alpha, a_.p, CUDA_R_16BF, n_, b_.p, CUDA_R_16BF, n_,
+                      &beta, c_.p, CUDA_R_16BF, n_, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
          "cublasGemmEx (bf16)");
     else
-      ck(cublasSgemm(blas.h, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &alpha, static_cast<const float*>(a.p), n,
-                     static_cast<const float*>(b.p), n, &beta, static_cast<float*>(c.p), n),
+      ck(cublasSgemm(blas_.h, CUBLAS_OP_N, CUBLAS_OP_N, n_, n_, n_, &alpha, static_cast<const float*>(a_.p), n_,
+                     static_cast<const float*>(b_.p), n_, &beta, static_cast<float*>(c_.p), n_),
          "cublasSgemm");
-  };
-  gemm();
-  ck(cudaDeviceSynchronize(), "gemm warm-up");
-  GpuTimer t;
-  std::vector<double> s;
-  for (int i = 0; i < reps; ++i) {
-    t.start();
-    gemm();
-    s.push_back(t.stop());
   }
-  if (samples) *samples = s;
-  return 2.0 * n * (double)n * n / median(s) / 1e12;
-}
+  double flop() const { return 2.0 * n_ * (double)n_ * n_; }
+  double traffic() const { return 3.0 * (double)bytes(); }
 
-double measure_copy_gbs(size_t bytes, int reps, std::vector<double>* samples) {
-  DevMem a(bytes), b(bytes);
-  ck(cudaMemset(a.p, 1, bytes), "cudaMemset");
-  ck(cudaMemcpy(b.p, a.p, bytes, cudaMemcpyDeviceToDevice), "copy warm-up");
-  ck(cudaDeviceSynchronize(), "copy warm-up");
+ private:
+  size_t bytes() const { return (size_t)n_ * n_ * (bf16_ ? 2 : 4); }
+  void fill(void* dev, uint64_t seed) {
+    const size_t count = (size_t)n_ * n_;
+    std::vector<float> f(count);
+    uint64_t s = seed * 0x9e3779b97f4a7c15ULL;
+    for (auto& x : f) {
+      s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+      x = (float)((s >> 40) * (1.0 / 16777216.0)) - 0.5f;
+    }
+    if (!bf16_) {
+      ck(cudaMemcpy(dev, f.data(), count * 4, cudaMemcpyHostToDevice), "cudaMemcpy (gemm inputs)");
+      return;
+    }
+    std::vector<uint16_t> h(count);  // bf16: the upper 16 bits of the fp32 pattern
+    for (size_t i = 0; i < count; ++i) {
+      uint32_t bits;
+      std::memcpy(&bits, &f[i], 4);
+      h[i] = (uint16_t)(bits >> 16);
+    }
+    ck(cudaMemcpy(dev, h.data(), count * 2, cudaMemcpyHostToDevice), "cudaMemcpy (gemm inputs)");
+  }
+  bool bf16_;
+  int n_;
+  Cublas blas_;
+  DevMem a_, b_, c_;
+};
+
+class CopyRig {
+ public:
+  explicit CopyRig(size_t bytes) : bytes_(bytes), a_(bytes), b_(bytes) {
+    ck(cudaMemset(a_.p, 1, bytes), "cudaMemset");
+  }
+  void run() { ck(cudaMemcpy(b_.p, a_.p, bytes_, cudaMemcpyDeviceToDevice), "cudaMemcpy (device to device)"); }
+  double traffic() const { return 2.0 * (double)bytes_; }  // read + write
+
+ private:
+  size_t bytes_;
+  DevMem a_, b_;
+};
+
+// Median rate of `reps` timed calls after one warm-up call.
+template <class Rig>
+double median_seconds(Rig& rig, int reps) {
+  rig.run();
+  ck(cudaDeviceSynchronize(), "roofline warm-up");
   GpuTimer t;
   std::vector<double> s;
   for (int i = 0; i < reps; ++i) {
     t.start();
-    ck(cudaMemcpy(b.p, a.p, bytes, cudaMemcpyDeviceToDevice), "cudaMemcpy");
+    rig.run();
     s.push_back(t.stop());
   }
-  if (samples) *samples = s;
-  return 2.0 * (double)bytes / median(s) / 1e9;
+  return median(s);
+}
+double measure_gemm_tflops(bool bf16, int n, int reps) {
+  GemmRig rig(bf16, n);
+  return rig.flop() / median_seconds(rig, reps) / 1e12;
+}
+double measure_copy_gbs(size_t bytes, int reps) {
+  CopyRig rig(bytes);
+  return rig.traffic() / median_seconds(rig, reps) / 1e9;
 }
 
 constexpr int kGemmN = 8192;
@@ -403,34 +443,20 @@ constexpr size_t kCopyBytes = size_t{1} << 30;
 
 void BM_RooflineGemm(benchmark::State& state, bool bf16) {
   guarded(state, [&](benchmark::State& st) {
-    // One timed GEMM per benchmark iteration, as the op rows do.
-    std::vector<double> all;
-    for (auto _ : st) {
-      std::vector<double> one;
-      measure_gemm_tflops(bf16, kGemmN, 1, &one);
-      st.SetIterationTime(one[0]);
-      all.push_back(one[0]);
-    }
-    const double flop = 2.0 * kGemmN * (double)kGemmN * kGemmN;
-    const double tflops = flop / median(all) / 1e12;
-    (bf16 ? measured_peaks().bf16_tflops : measured_peaks().fp32_tflops) = tflops;
-    const double bytes = 3.0 * kGemmN * (double)kGemmN * (bf16 ? 2 : 4);
-    report(st, all, flop, bytes);
+    GemmRig rig(bf16, kGemmN);
+    const auto s = time_calls(st, 2, [&] { rig.run(); });
+    (bf16 ? measured_peaks().bf16_tflops : measured_peaks().fp32_tflops) = rig.flop() / median(s) / 1e12;
+    report(st, s, rig.flop(), rig.traffic());
     if (!bf16) st.counters.erase("bf16_frac");
   });
 }
 
 void BM_RooflineCopy(benchmark::State& state) {
   guarded(state, [&](benchmark::State& st) {
-    std::vector<double> all;
-    for (auto _ : st) {
-      std::vector<double> one;
-      measure_copy_gbs(kCopyBytes, 1, &one);
-      st.SetIterationTime(one[0]);
-      all.push_back(one[0]);
-    }
-    measured_peaks().gbs = 2.0 * (double)kCopyBytes / median(all) / 1e9;
-    report(st, all, 0.0, 2.0 * (double)kCopyBytes);
+    CopyRig rig(kCopyBytes);
+    const auto s = time_calls(st, 2, [&] { rig.run(); });
+    measured_peaks().gbs = rig.traffic() / median(s) / 1e9;
+    report(st, s, 0.0, rig.traffic());
   });
 }
 
@@ -728,6 +754,7 @@ void BM_Prefill(benchmark::State& state, const std::string& name, int64_t L) {
     const std::span<const int32_t> all(ids);
     hsa::SessionOptions o;
     o.backend = "cuda";
+    o.expected_tokens = L;  // as hsa run / score / eval do: chunk memory allocated once, not doubled
     GpuTimer timer;
     std::vector<double> s;
     double mem = 0, peak = -1;
