@@ -21,6 +21,7 @@
 #include "engine/backend.h"
 #include "engine/error.h"
 #include "engine/session.h"
+#include "tests/engine/logit_compare.h"
 
 namespace hsa::testing {
 namespace {
@@ -78,20 +79,6 @@ std::vector<T> read_bin(const std::string& path) {
   return v;
 }
 
-// max over token rows of max|a-b| / max|b| (rows of V logits)
-double max_row_rel(const std::vector<float>& a, const std::vector<float>& b, int V, size_t first_row = 0) {
-  EXPECT_EQ(a.size(), b.size());
-  double worst = 0.0;
-  for (size_t r = first_row; r * V < std::min(a.size(), b.size()); ++r) {
-    double diff = 0.0, ref = 0.0;
-    for (int v = 0; v < V; ++v) {
-      diff = std::max(diff, (double)std::fabs(a[r * V + v] - b[r * V + v]));
-      ref = std::max(ref, (double)std::fabs(b[r * V + v]));
-    }
-    worst = std::max(worst, diff / std::max(ref, 1e-30));
-  }
-  return worst;
-}
 
 std::vector<float> run_logits(std::shared_ptr<const Model> m, const std::vector<int32_t>& ids, size_t block,
                               int64_t start = 0, int64_t expected_tokens = 0) {

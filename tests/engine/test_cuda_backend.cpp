@@ -32,6 +32,7 @@
 #include "engine/error.h"
 #include "engine/random_model.h"
 #include "engine/session.h"
+#include "tests/engine/logit_compare.h"
 #include "generators/rng.h"
 
 namespace hsa::testing {
@@ -73,20 +74,6 @@ double rel(const std::vector<float>& a, const std::vector<float>& b) {
   return diff / std::max(ref, 1e-30);
 }
 
-// max over token rows of max|a-b| / max|b| (rows of V logits), as in test_cpu_reference.cpp
-double max_row_rel(const std::vector<float>& a, const std::vector<float>& b, int V) {
-  EXPECT_EQ(a.size(), b.size());
-  double worst = 0.0;
-  for (size_t r = 0; (r + 1) * V <= std::min(a.size(), b.size()); ++r) {
-    double diff = 0.0, ref = 0.0;
-    for (int v = 0; v < V; ++v) {
-      diff = std::max(diff, (double)std::fabs(a[r * V + v] - b[r * V + v]));
-      ref = std::max(ref, (double)std::fabs(b[r * V + v]));
-    }
-    worst = std::max(worst, diff / std::max(ref, 1e-30));
-  }
-  return worst;
-}
 
 std::vector<float> uniform(Rng& rng, size_t n, float lo = -1.f, float hi = 1.f) {
   std::vector<float> v(n);
