@@ -1,7 +1,7 @@
 """The plot scripts (plots/*.py) end to end on hand-made run directories (docs/results.md format): each
 writes a PNG and a PDF of the expected size; bad input exits non-zero with a message naming the problem.
 
-Run: cd /work/main && PYTHONPATH=train /usr/bin/python3 -m pytest -q tests/python/test_plots.py
+Run from the repository root: PYTHONPATH=train /usr/bin/python3 -m pytest -q tests/python/test_plots.py
 """
 import json
 import math
