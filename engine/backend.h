@@ -71,7 +71,11 @@ class Backend {
 
   // ---- memory -------------------------------------------------------------------------------------------
   virtual void* alloc(size_t bytes) = 0;  // zero-filled
-  virtual void free(void* p) = 0;
+  // Zero-filled host memory that this backend's ops read and write in place (the cuda backend: pinned,
+  // mapped into the device's address space, read by kernels over the bus). For chunk memory too large for
+  // the device (placement cuda-host). The CPU backend's memory is host memory already.
+  virtual void* alloc_host_visible(size_t bytes) { return alloc(bytes); }
+  virtual void free(void* p) = 0;  // memory of alloc() or alloc_host_visible()
   virtual void to_device(void* dst, const void* src_host, size_t bytes) = 0;
   virtual void to_host(void* dst_host, const void* src, size_t bytes) = 0;
   virtual void copy(void* dst, const void* src, size_t bytes) = 0;  // within the backend
@@ -142,15 +146,16 @@ class DeviceArray {
   DeviceArray& operator=(DeviceArray&& o) noexcept {
     if (this != &o) {
       release();
-      be_ = o.be_, p_ = o.p_, n_ = o.n_;
+      be_ = o.be_, host_visible_ = o.host_visible_, p_ = o.p_, n_ = o.n_;
       o.p_ = nullptr, o.n_ = 0;
     }
     return *this;
   }
-  void bind(Backend* be) { be_ = be; }
+  // host_visible: allocate with alloc_host_visible() instead of alloc().
+  void bind(Backend* be, bool host_visible = false) { be_ = be, host_visible_ = host_visible; }
   void resize(size_t n, bool keep) {
     if (n == n_) return;
-    T* p = n ? static_cast<T*>(be_->alloc(n * sizeof(T))) : nullptr;
+    T* p = n ? static_cast<T*>(host_visible_ ? be_->alloc_host_visible(n * sizeof(T)) : be_->alloc(n * sizeof(T))) : nullptr;
     if (keep && p_ && p) be_->copy(p, p_, (n < n_ ? n : n_) * sizeof(T));
     release();
     p_ = p, n_ = n;
@@ -165,6 +170,7 @@ class DeviceArray {
     p_ = nullptr, n_ = 0;
   }
   Backend* be_ = nullptr;
+  bool host_visible_ = false;
   T* p_ = nullptr;
   size_t n_ = 0;
 };

@@ -98,6 +98,30 @@ std::string format_bytes(uint64_t b) {
   return buf;
 }
 
+bool chunk_memory_on_host(const MemoryPlan& fp32, uint64_t device_free, uint64_t host_free, int64_t length,
+                          const std::string& want) {
+  if (want != "auto" && want != "device" && want != "host")
+    throw Error("chunk memory: '" + want + "' is not one of auto, device, host");
+  uint64_t chunk_kv = 0;
+  for (const auto& [name, bytes] : fp32.components)
+    if (name == "chunk K/V") chunk_kv = bytes;
+  const uint64_t all = fp32.total(), rest = all - chunk_kv;
+  const auto fits = [](uint64_t need, uint64_t free) { return free == 0 || need <= free; };
+  const std::string run = "a run of " + std::to_string(length) + " tokens on backend 'cuda' (fp32)";
+  if (want == "device" || (want == "auto" && fits(all, device_free))) {
+    if (!fits(all, device_free))
+      throw Error(run + " needs " + format_bytes(all) + " of device memory, but only " + format_bytes(device_free) +
+                  " is free (chunk memory on the host would leave " + format_bytes(rest) + " on the device; see `hsa plan`)");
+    return false;
+  }
+  if (chunk_kv == 0 && want == "host") throw Error(run + ": this model has no chunk memory to keep on the host");
+  if (!fits(rest, device_free) || !fits(chunk_kv, host_free))
+    throw Error(run + " with chunk memory on the host needs " + format_bytes(rest) + " of device memory (" +
+                format_bytes(device_free) + " free) and " + format_bytes(chunk_kv) + " of pinned host memory (" +
+                format_bytes(host_free) + " available; see `hsa plan`)");
+  return true;
+}
+
 void check_fits(const MemoryPlan& plan, uint64_t available_host, int64_t length) {
   if (available_host && plan.host_bytes > available_host)
     throw Error("a run of " + std::to_string(length) + " tokens on placement '" + plan.placement + "' needs " +

@@ -31,6 +31,14 @@ uint64_t available_host_memory();
 // Throws hsa::Error with the plan's figures when it needs more host memory than `available_host`.
 void check_fits(const MemoryPlan& plan, uint64_t available_host, int64_t length);
 
+// Where a run on the fp32 cuda backend keeps its chunk K/V, from the fp32 plan (placement "cpu", whose
+// figures the cuda backend allocates on the device): true = pinned host memory. `want` is auto | device |
+// host; auto keeps everything on the device when it fits in `device_free`, else moves chunk K/V to the host
+// when the rest fits on the device and chunk K/V in `host_free`. A free figure of 0 means unknown (fits).
+// Throws hsa::Error naming the figures when the choice cannot fit.
+bool chunk_memory_on_host(const MemoryPlan& fp32, uint64_t device_free, uint64_t host_free, int64_t length,
+                          const std::string& want);
+
 std::string format_bytes(uint64_t bytes);
 
 }  // namespace hsa

@@ -341,7 +341,8 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions opts)
     s.w_memk = W("memory.k_proj.weight");
     s.w_memv = W("memory.v_proj.weight");
     s.memk_norm = Wopt("memory.k_norm.weight");
-    s.mem_k.bind(be), s.mem_v.bind(be), s.landmarks.bind(be);
+    s.mem_k.bind(be, opts_.chunk_memory_on_host), s.mem_v.bind(be, opts_.chunk_memory_on_host);
+    s.landmarks.bind(be);
 
     s.groups.resize(c.num_upper_groups);
     for (int gi = 0; gi < c.num_upper_groups; ++gi) {

@@ -60,6 +60,7 @@ struct SessionOptions {
   bool keep_all_logits = false;  // keep the logits of every token fed (tests; N x V floats)
   bool trace = false;            // record retrieval decisions
   int threads = 0;               // OpenMP threads (0: default)
+  bool chunk_memory_on_host = false;  // chunk K/V in the backend's host-visible memory (placement cuda-host)
   int64_t expected_tokens = 0;   // the sequence's final length if known: caches that grow with it (chunk
                                  // memory, a full-attention cache) are allocated once at that size instead of
                                  // doubling, which at 32M tokens would briefly need old + new copies

@@ -94,17 +94,19 @@ std::string read_file(const std::string& path, const std::string& what) {
   return ss.str();
 }
 
-void check_plan(const ModelConfig& cfg, int64_t tokens, int64_t block, uint64_t memory_limit, const std::string& backend) {
+bool check_plan(const ModelConfig& cfg, int64_t tokens, int64_t block, uint64_t memory_limit, const std::string& backend,
+                const std::string& chunk_memory) {
   const std::vector<MemoryPlan> plans = plan_memory(cfg, tokens, block);
   const MemoryPlan& fp32 = plan_for(plans, "cpu");
-  if (backend != "cuda") return check_fits(fp32, memory_limit, tokens);
-  // The cuda backend keeps the fp32 plan's contents in device memory (the planner's "cuda" placement
-  // describes the later bf16 mode).
-  const uint64_t free = device_free_memory();
-  if (free && fp32.host_bytes > free)
-    throw Error("a run of " + std::to_string(tokens) + " tokens on backend 'cuda' (fp32) needs " +
-                format_bytes(fp32.host_bytes) + " of device memory, but only " + format_bytes(free) +
-                " is free (see `hsa plan`, placement cpu for the fp32 figures)");
+  if (backend != "cuda") {
+    check_fits(fp32, memory_limit, tokens);
+    return false;
+  }
+  // The cuda backend allocates the fp32 plan's contents on the device, or its chunk K/V in pinned host memory
+  // (the planner's "cuda" and "cuda-host" placements describe the later bf16 mode).
+  const bool on_host = chunk_memory_on_host(fp32, device_free_memory(), memory_limit, tokens, chunk_memory);
+  if (on_host) std::fprintf(stderr, "chunk memory: pinned host memory (the rest does not fit on the device with it)\n");
+  return on_host;
 }
 
 namespace {

@@ -191,15 +191,14 @@ ojson run_item(RunContext& ctx, LoadedModel& lm, const WorkItem& it) {
   const bool generative = spec.mode == "generative";
   const int max_new = generative ? Generator::max_new_tokens(it.task) : 0;
   const int64_t total = static_cast<int64_t>(prompt.size()) + (generative ? max_new : static_cast<int64_t>(s.answer_ids.size()));
-  try {
-    check_plan(lm.cfg, total, spec.block, ctx.memory_limit, spec.backend);
-  } catch (const Error& e) {
-    throw Error(it.key + ": " + e.what());
-  }
-
   SessionOptions opts;
   opts.backend = spec.backend;
   opts.expected_tokens = total;
+  try {
+    opts.chunk_memory_on_host = check_plan(lm.cfg, total, spec.block, ctx.memory_limit, spec.backend);
+  } catch (const Error& e) {
+    throw Error(it.key + ": " + e.what());
+  }
   Session session(lm.model, opts);
   const double prefill_s = prefill_blocks(session, prompt, spec.block);
 

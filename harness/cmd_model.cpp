@@ -29,12 +29,21 @@ uint64_t memory_limit(const Args& args) {
   return args.has("memory-limit") ? static_cast<uint64_t>(parse_length(args.get("memory-limit"))) : available_host_memory();
 }
 
-// `tokens`: the sequence's final length (the session allocates its growing caches once at that size).
-SessionOptions session_options(const Args& args, int64_t tokens) {
+// A session for a sequence of `tokens` tokens (its growing caches are allocated once at that size), after
+// the memory-plan check, which also decides where the chunk memory lives.
+SessionOptions checked_session_options(const Args& args, const ModelConfig& cfg, int64_t tokens, int64_t block) {
   SessionOptions o;
   o.backend = args.get("backend");
   o.expected_tokens = tokens;
+  o.chunk_memory_on_host = check_plan(cfg, tokens, block, memory_limit(args), o.backend, args.get("chunk-memory"));
   return o;
+}
+
+// Values of the engine flags that are checked before anything is loaded.
+void check_engine_flags(const Args& args) {
+  const std::string cm = args.get("chunk-memory");
+  if (cm != "auto" && cm != "device" && cm != "host")
+    throw Error("--chunk-memory: '" + cm + "' is not one of auto, device, host");
 }
 
 // Flags every engine command takes after its own.
@@ -43,6 +52,8 @@ std::vector<Flag> with_engine_flags(std::vector<Flag> own) {
   own.push_back({"block", "N", "prefill block size", "256"});
   own.push_back({"tokenizer", "PATH", "tokenizer (default: DIR/tokenizer.model)", ""});
   own.push_back({"memory-limit", "BYTES", "refuse runs needing more host memory (K/M/G suffixes; default: available)", ""});
+  own.push_back({"chunk-memory", "WHERE", "cuda backend: chunk K/V on the device, or in pinned host memory (host), "
+                                          "or host only when the device is too small (auto)", "auto"});
   return own;
 }
 
@@ -86,6 +97,7 @@ int cmd_run(int argc, char** argv) {
     std::fputs(args.usage().c_str(), stdout);
     return 0;
   }
+  check_engine_flags(args);
   const std::string dir = args.require("model");
   const std::string text = read_file(args.require("prompt-file"), "prompt file");
   const ModelConfig cfg = ModelConfig::load(dir + "/config.json");
@@ -94,8 +106,7 @@ int cmd_run(int argc, char** argv) {
   const int max_new = std::stoi(args.get("max-new"));
   const int64_t block = std::stoll(args.get("block"));
   auto model = Model::load(dir);
-  check_plan(cfg, static_cast<int64_t>(ids.size()) + max_new, block, memory_limit(args), args.get("backend"));
-  Session s(model, session_options(args, static_cast<int64_t>(ids.size()) + max_new));
+  Session s(model, checked_session_options(args, cfg, static_cast<int64_t>(ids.size()) + max_new, block));
   const double prefill_s = prefill_blocks(s, ids, block);
   const auto t1 = std::chrono::steady_clock::now();
   const std::vector<int32_t> out = s.greedy(max_new, tok->eos_id());
@@ -122,6 +133,7 @@ int cmd_score(int argc, char** argv) {
     std::fputs(args.usage().c_str(), stdout);
     return 0;
   }
+  check_engine_flags(args);
   const std::string dir = args.require("model");
   const ModelConfig cfg = ModelConfig::load(dir + "/config.json");
   auto tok = model_tokenizer(args, dir, cfg);
@@ -170,9 +182,7 @@ int cmd_score(int argc, char** argv) {
   }
   int64_t correct = 0;
   for (const auto& it : items) {
-    check_plan(cfg, static_cast<int64_t>(it.prompt.size() + it.answer.size()), block, memory_limit(args),
-               args.get("backend"));
-    Session s(model, session_options(args, static_cast<int64_t>(it.prompt.size() + it.answer.size())));
+    Session s(model, checked_session_options(args, cfg, static_cast<int64_t>(it.prompt.size() + it.answer.size()), block));
     const double prefill_s = prefill_blocks(s, it.prompt, block);
     const ScoreResult r = s.score(it.answer);
     correct += r.exact_match;

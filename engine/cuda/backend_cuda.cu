@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "engine/backend.h"
 #include "engine/cuda/ops.cuh"
@@ -96,8 +97,32 @@ class CudaBackend final : public Backend {
     cuda::check(cudaMemset(p, 0, want), "alloc", "cudaMemset");
     return p;
   }
+  // Pinned host memory mapped into the device's address space: with unified addressing (every 64-bit
+  // platform CUDA supports) the host pointer is also the device pointer, so kernels and cuBLAS use it as
+  // is and read or write it over the bus.
+  void* alloc_host_visible(size_t bytes) override {
+    void* p = nullptr;
+    const size_t want = bytes ? bytes : 1;
+    cuda::check(cudaHostAlloc(&p, want, cudaHostAllocMapped | cudaHostAllocPortable), "alloc_host_visible",
+                ("cudaHostAlloc of " + std::to_string(want) + " bytes").c_str());
+    void* dev = nullptr;
+    const cudaError_t err = cudaHostGetDevicePointer(&dev, p, 0);
+    if (err != cudaSuccess || dev != p) {
+      cudaFreeHost(p);
+      throw Error(std::string("cuda backend: alloc_host_visible: pinned host memory is not addressable at the same "
+                              "pointer on the device (") + (err != cudaSuccess ? cudaGetErrorString(err) : "no unified addressing") + ")");
+    }
+    std::memset(p, 0, want);
+    host_visible_.insert(p);
+    return p;
+  }
   // Called from destructors: reports instead of throwing.
   void free(void* p) override {
+    if (host_visible_.erase(p)) {
+      const cudaError_t err = cudaFreeHost(p);
+      if (err != cudaSuccess) std::fprintf(stderr, "cuda backend: free: cudaFreeHost: %s\n", cudaGetErrorString(err));
+      return;
+    }
     const cudaError_t err = cudaFree(p);
     if (err != cudaSuccess) std::fprintf(stderr, "cuda backend: free: cudaFree: %s\n", cudaGetErrorString(err));
     auto it = sizes_.find(p);
@@ -112,16 +137,17 @@ class CudaBackend final : public Backend {
   void to_host(void* dst, const void* src, size_t bytes) override {
     if (bytes) cuda::check(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost), "to_host", "cudaMemcpy");
   }
-  // Like memmove: overlapping ranges go through a temporary.
+  // Like memmove: overlapping ranges go through a temporary. cudaMemcpyDefault: either side may be
+  // host-visible memory (unified addressing tells the runtime which).
   void copy(void* dst, const void* src, size_t bytes) override {
     if (!bytes || dst == src) return;
     const char *d = static_cast<const char*>(dst), *s = static_cast<const char*>(src);
     if (d < s + bytes && s < d + bytes) {
       void* tmp = copy_tmp_.get(bytes, "copy");
-      cuda::check(cudaMemcpy(tmp, src, bytes, cudaMemcpyDeviceToDevice), "copy", "cudaMemcpy");
+      cuda::check(cudaMemcpy(tmp, src, bytes, cudaMemcpyDefault), "copy", "cudaMemcpy");
       src = tmp;
     }
-    cuda::check(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice), "copy", "cudaMemcpy");
+    cuda::check(cudaMemcpy(dst, src, bytes, cudaMemcpyDefault), "copy", "cudaMemcpy");
   }
   const float* weight(const float* host, size_t n) override {
     auto it = weights_.find(host);
@@ -179,6 +205,7 @@ class CudaBackend final : public Backend {
   cublasHandle_t blas_ = nullptr;
   std::unordered_map<const float*, DeviceWeight> weights_;
   std::unordered_map<void*, size_t> sizes_;  // bytes of every live alloc(), for the memory accounting
+  std::unordered_set<void*> host_visible_;   // live alloc_host_visible() blocks
   cuda::Scratch ids_, candidates_, encoder_work_, copy_tmp_;
 };
 

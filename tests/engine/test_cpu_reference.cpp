@@ -175,6 +175,14 @@ TEST_P(CpuReference, StreamingInvariance) {
   const auto grown = run_logits(model_, ids_, 7);
   const int64_t L = static_cast<int64_t>(ids_.size());
   for (int64_t expected : {L, L / 3, 4 * L}) EXPECT_EQ(run_logits(model_, ids_, 7, 0, expected), grown) << expected;
+  // Chunk memory in the backend's host-visible memory (placement cuda-host; host memory on the CPU anyway).
+  SessionOptions o;
+  o.keep_all_logits = true;
+  o.chunk_memory_on_host = true;
+  Session host(model_, o);
+  for (size_t off = 0; off < ids_.size(); off += 7)
+    host.prefill(std::span<const int32_t>(ids_.data() + off, std::min<size_t>(7, ids_.size() - off)));
+  EXPECT_EQ(host.all_logits(), grown);
 }
 
 // greedy's continuation is what score's argmax predicts; score's log-probs are log-softmax of the logits.

@@ -733,9 +733,10 @@ struct RunResult {
 };
 
 RunResult run(std::shared_ptr<const Model> m, const std::string& backend, const std::vector<int32_t>& ids, size_t block,
-              int64_t start = 0) {
+              int64_t start = 0, bool chunk_memory_on_host = false) {
   SessionOptions o;
   o.backend = backend;
+  o.chunk_memory_on_host = chunk_memory_on_host;
   o.keep_all_logits = true;
   o.trace = m->config().is_hsa();
   o.start_position = start;
@@ -805,6 +806,15 @@ TEST_P(CudaModel, StreamingInvariance) {
     EXPECT_EQ(r.trace.size(), whole.trace.size());
     EXPECT_EQ(differing, 0u) << "retrieval decisions depend on the block size " << block;
   }
+}
+
+// Chunk K/V in pinned host memory read over the bus (placement cuda-host): the same kernels on the same
+// values, so the same logits bit for bit.
+TEST_P(CudaModel, ChunkMemoryOnTheHostChangesNothing) {
+  const RunResult device = run(model_, "cuda", ids_, 7);
+  const RunResult host = run(model_, "cuda", ids_, 7, 0, true);
+  EXPECT_EQ(host.logits, device.logits);
+  EXPECT_EQ(host.trace.size(), device.trace.size());
 }
 
 INSTANTIATE_TEST_SUITE_P(CudaVariants, CudaModel, ::testing::Values("default", "enc0_meanpool", "enc2_cls", "enc1_mean",

@@ -99,6 +99,7 @@ TEST(EngineCli, BadInputIsAClearError) {
       {"run --model " + good + " --prompt-file " + prompt + " --memory-limit 1K", "host memory"},
       {"score --model " + good + " --task niah_single_1 --length 4K --n 1 --memory-limit 64K", "host memory"},
       {"plan --model " + good + " --length 12Q", "unknown suffix"},
+      {"run --model " + good + " --prompt-file " + prompt + " --chunk-memory gpu", "--chunk-memory: 'gpu' is not one of"},
   };
   for (const auto& c : cases) {
     CmdResult r = run_hsa(c.args);

@@ -45,6 +45,43 @@ TEST(Planner, FullAttentionCacheGrowsWithLength) {
   EXPECT_EQ(2 * component(a, "attention K/V caches"), component(b, "attention K/V caches"));
 }
 
+// The fp32 cuda backend at 32M tokens of the paper-size model: chunk K/V is 16 GiB of the fp32 plan, so a
+// card with less free memory than the whole plan but more than the rest keeps it in pinned host memory.
+TEST(Planner, ChunkMemoryGoesToTheHostOnlyWhenTheDeviceIsTooSmall) {
+  const int64_t L = int64_t{1} << 25;
+  const MemoryPlan p = plan_for(plan_memory(paper_config(), L), "cpu");
+  const uint64_t kv = component(p, "chunk K/V"), all = p.total(), rest = all - kv;
+  ASSERT_EQ(kv, uint64_t{16} << 30);
+  const uint64_t G = uint64_t{1} << 30;
+  EXPECT_FALSE(chunk_memory_on_host(p, all, 0, L, "auto"));          // fits on the device
+  EXPECT_FALSE(chunk_memory_on_host(p, 0, 0, L, "auto"));            // unknown: assume it fits
+  EXPECT_TRUE(chunk_memory_on_host(p, all - 1, kv, L, "auto"));      // one byte short: chunk K/V moves
+  EXPECT_TRUE(chunk_memory_on_host(p, 1000 * G, 0, L, "host"));      // asked for
+  auto message = [&](uint64_t dev, uint64_t host, const std::string& want) -> std::string {
+    try {
+      chunk_memory_on_host(p, dev, host, L, want);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(message(rest - 1, 1000 * G, "auto").find(format_bytes(rest) + " of device memory"), std::string::npos);
+  EXPECT_NE(message(all - 1, kv - 1, "auto").find(format_bytes(kv) + " of pinned host memory"), std::string::npos);
+  EXPECT_NE(message(all - 1, 1000 * G, "device").find(format_bytes(all)), std::string::npos);
+  EXPECT_NE(message(all, 0, "gpu").find("'gpu' is not one of auto, device, host"), std::string::npos);
+  ModelConfig swa = paper_config();
+  swa.architecture = "swa";
+  swa.hsa.reset();
+  EXPECT_NE([&] {
+    try {
+      chunk_memory_on_host(plan_for(plan_memory(swa, L), "cpu"), 0, 0, L, "host");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  }().find("no chunk memory"), std::string::npos);
+}
+
 TEST(Planner, RefusesWhatCannotFitWithTheFigure) {
   const MemoryPlan p = plan_for(plan_memory(paper_config(), int64_t{1} << 25), "cpu");
   try {
