@@ -167,3 +167,17 @@ def test_curriculum_stages_resume_and_card(data):
     rp.write_text(json.dumps(bad))
     with pytest.raises(SystemExit, match="unknown key 'learning_rate' in stages\\[0\\].train"):
         curriculum.main(args)
+
+
+def test_shipped_recipes_are_valid():
+    from hsa import curriculum
+    recipes = sorted(os.listdir(os.path.join(ROOT, "train", "recipes")))
+    assert recipes
+    tasks = subprocess.run([HSA, "info"], capture_output=True, text=True, check=True).stdout
+    for name in recipes:
+        r = curriculum.load_recipe(os.path.join(ROOT, "train", "recipes", name))
+        ModelConfig.from_json(os.path.join(ROOT, r["config"]))
+        for stage in r["stages"]:
+            for d in stage["data"]:
+                for t in d["tasks"]:
+                    assert f"  {t} " in tasks, (name, stage["name"], t)
