@@ -105,6 +105,7 @@
 #include "engine/session.h"
 #include "engine/weights.h"
 #include "generators/rng.h"
+#include "bench/temp_dir.h"
 
 namespace {
 
@@ -703,20 +704,11 @@ double prefill_bytes(const hsa::ModelConfig& c, int64_t t0, int64_t t1) {
   return 4.0 * (b + head + d);  // + the LM head and final norm once
 }
 
-struct TempDir {
-  std::filesystem::path path =
-      std::filesystem::temp_directory_path() / ("hsa-bench-cuda-" + std::to_string(::getpid()));
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
-
 // The random-weight model `name` (swa | hsa), written once per process to a temp dir, or with
 // HSA_BENCH_MODEL_DIR once into that dir and reused by later processes (a file .complete marks a model
 // that was written to the end; ~1 GB each).
 std::shared_ptr<const hsa::Model> model(const std::string& name) {
-  static TempDir tmp;
+  static hsa::bench::TempDir tmp("hsa-bench-cuda-");
   static std::map<std::string, std::shared_ptr<const hsa::Model>> cache;
   auto it = cache.find(name);
   if (it != cache.end()) return it->second;

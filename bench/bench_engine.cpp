@@ -24,6 +24,7 @@
 #include "engine/random_model.h"
 #include "engine/session.h"
 #include "generators/rng.h"
+#include "bench/temp_dir.h"
 
 namespace {
 
@@ -44,18 +45,8 @@ hsa::ModelConfig swa_baseline() {
   return c;
 }
 
-// Temp directory removed at exit.
-struct TempDir {
-  std::filesystem::path path =
-      std::filesystem::temp_directory_path() / ("hsa-bench-engine-" + std::to_string(::getpid()));
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
-
 std::shared_ptr<const hsa::Model> model(const std::string& name) {
-  static TempDir tmp;
+  static hsa::bench::TempDir tmp("hsa-bench-engine-");
   static std::map<std::string, std::shared_ptr<const hsa::Model>> cache;
   auto it = cache.find(name);
   if (it != cache.end()) return it->second;
