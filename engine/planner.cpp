@@ -98,10 +98,14 @@ std::string format_bytes(uint64_t b) {
   return buf;
 }
 
+void check_chunk_memory_choice(const std::string& want, const std::string& what) {
+  if (want != "auto" && want != "device" && want != "host")
+    throw Error(what + ": '" + want + "' is not one of auto, device, host");
+}
+
 bool chunk_memory_on_host(const MemoryPlan& fp32, uint64_t device_free, uint64_t host_free, int64_t length,
                           const std::string& want) {
-  if (want != "auto" && want != "device" && want != "host")
-    throw Error("chunk memory: '" + want + "' is not one of auto, device, host");
+  check_chunk_memory_choice(want);
   uint64_t chunk_kv = 0;
   for (const auto& [name, bytes] : fp32.components)
     if (name == "chunk K/V") chunk_kv = bytes;

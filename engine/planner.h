@@ -38,6 +38,8 @@ void check_fits(const MemoryPlan& plan, uint64_t available_host, int64_t length)
 // Throws hsa::Error naming the figures when the choice cannot fit.
 bool chunk_memory_on_host(const MemoryPlan& fp32, uint64_t device_free, uint64_t host_free, int64_t length,
                           const std::string& want);
+// Throws hsa::Error "<what>: '<want>' is not one of auto, device, host" unless it is one of them.
+void check_chunk_memory_choice(const std::string& want, const std::string& what = "chunk memory");
 
 std::string format_bytes(uint64_t bytes);
 

@@ -341,9 +341,7 @@ int run_device_workers(int argc, char** argv, const std::vector<std::string>& de
   std::vector<pid_t> pids(n);
   for (size_t i = 0; i < n; ++i) {
     std::vector<std::string> cmd = base;
-    for (const char* extra : {"--shard", "", "--devices", ""}) cmd.push_back(extra);
-    cmd[cmd.size() - 3] = std::to_string(i) + "/" + std::to_string(n);
-    cmd[cmd.size() - 1] = devices[i];
+    cmd.insert(cmd.end(), {"--shard", std::to_string(i) + "/" + std::to_string(n), "--devices", devices[i]});
     std::fflush(nullptr);
     const pid_t pid = ::fork();
     if (pid < 0) throw Error("eval: cannot start the worker for device " + devices[i]);

@@ -40,11 +40,7 @@ SessionOptions checked_session_options(const Args& args, const ModelConfig& cfg,
 }
 
 // Values of the engine flags that are checked before anything is loaded.
-void check_engine_flags(const Args& args) {
-  const std::string cm = args.get("chunk-memory");
-  if (cm != "auto" && cm != "device" && cm != "host")
-    throw Error("--chunk-memory: '" + cm + "' is not one of auto, device, host");
-}
+void check_engine_flags(const Args& args) { check_chunk_memory_choice(args.get("chunk-memory"), "--chunk-memory"); }
 
 // Flags every engine command takes after its own.
 std::vector<Flag> with_engine_flags(std::vector<Flag> own) {
