@@ -13,17 +13,9 @@ from hsa.config import ModelConfig
 from hsa.model import HSAModel
 from hsa.safetensors_io import save_file
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-HSA = os.path.join(ROOT, "build", "hsa")
-TOK = os.path.join(ROOT, "models", "tokenizer", "hsa-8k.model")
+from tiny import HSA, ROOT, TINY, TOK
+
 CARD_EVAL = os.path.join(ROOT, "tools", "card_eval.py")
-CFG = {
-    "architecture": "swa_hsa", "vocab_size": 8192, "hidden_size": 32, "intermediate_size": 64,
-    "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 16, "num_lower_layers": 1,
-    "num_upper_layers": 1, "num_upper_groups": 1, "sliding_window": 64,
-    "hsa": {"num_kv_heads": 1, "retrieval_dim": 32, "single_head_retrieval": True, "chunk_size": 32, "topk": 2,
-            "encoder": {"layers": 1, "landmark": "cls", "intermediate_size": 64}},
-}
 
 
 def card_eval(*args):
@@ -35,7 +27,7 @@ def test_card_section_from_eval_runs(tmp_path):
         pytest.fail(f"{HSA} not built: run tools/setup.sh first")
     model = tmp_path / "tiny-model"
     model.mkdir()
-    (model / "config.json").write_text(json.dumps(CFG))
+    (model / "config.json").write_text(json.dumps(TINY))
     m = HSAModel(ModelConfig.from_json(str(model / "config.json"))).init_weights(3)
     save_file({k: v.to(torch.bfloat16) for k, v in m.state_dict().items()}, str(model / "model.safetensors"))
     shutil.copyfile(TOK, model / "tokenizer.model")

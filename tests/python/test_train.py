@@ -17,17 +17,7 @@ from hsa.safetensors_io import load_file, save_file
 from hsa import export, train
 from hsa.train import load_checkpoint
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-HSA = os.path.join(ROOT, "build", "hsa")
-TOK = os.path.join(ROOT, "models", "tokenizer", "hsa-8k.model")
-
-TINY = {
-    "architecture": "swa_hsa", "vocab_size": 8192, "hidden_size": 32, "intermediate_size": 64,
-    "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 16, "num_lower_layers": 1,
-    "num_upper_layers": 1, "num_upper_groups": 1, "sliding_window": 64,
-    "hsa": {"num_kv_heads": 1, "retrieval_dim": 32, "single_head_retrieval": True, "chunk_size": 32, "topk": 2,
-            "encoder": {"layers": 1, "landmark": "cls", "intermediate_size": 64}},
-}
+from tiny import HSA, ROOT, TINY, TOK
 
 
 @pytest.fixture(scope="module")
