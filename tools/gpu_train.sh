@@ -4,9 +4,10 @@
 # per model (NAME.tgz.partNN, <16 MiB each: the model directory, its sha256, every stage's log and the
 # trainer's output). Unpack: cat NAME.tgz.part* | tar xz -C DIR
 #
-#   tools/gpu_train.sh RECIPE NAME[:CONFIG][@RECIPE2] ...
-#   e.g. tools/gpu_train.sh train/recipes/tiny-curriculum.json hsa-tiny swa-tiny:train/configs/swa-tiny.json
-# (@RECIPE2: another recipe with the same datasets, e.g. other training options.)
+#   tools/gpu_train.sh RECIPE NAME[:CONFIG][@RECIPE2][%SEED] ...
+#   e.g. tools/gpu_train.sh train/recipes/tiny-curriculum.json hsa-tiny hsa-tiny-s2%2 swa-tiny:train/configs/swa-tiny.json
+# (@RECIPE2: another recipe with the same datasets, e.g. other training options; %SEED: another seed than the
+# recipe's, i.e. other initial weights and other samples.)
 #
 # Env: MINUTES_SCALE (multiplies every stage's time budget), CURRICULUM_ARGS (more hsa.curriculum flags for every
 # model, e.g. "--stages long --init models/hsa-tiny-stage1" to go on from weights an earlier call brought back),
@@ -27,23 +28,35 @@ py=${PYTHON:-python3}
 export PYTHONPATH=train PYTHONUNBUFFERED=1
 data=/tmp/hsa-data
 SECONDS=0
-$py -m hsa.curriculum --recipe "$recipe" --out /tmp/hsa-prep --data-dir "$data" --hsa "$hsa" ${CURRICULUM_ARGS:-} --prepare
+# Every seed's datasets once, before the models start (they share them).
+seeds=$(for spec in "$@"; do [[ $spec == *%* ]] && echo "--seed=${spec##*%}" || echo "--seed=recipe"; done | sort -u)
+for s in $seeds; do
+  [ "$s" = --seed=recipe ] && s=""
+  # shellcheck disable=SC2086
+  $py -m hsa.curriculum --recipe "$recipe" --out /tmp/hsa-prep --data-dir "$data" --hsa "$hsa" $s ${CURRICULUM_ARGS:-} --prepare
+done
 echo "datasets: $(du -sh "$data" | cut -f1) in ${SECONDS}s"
+# Small models leave the GPU mostly idle and are bound by the CPU's kernel launches: one share of the cores each.
+threads=$(( $(nproc) / $# > 0 ? $(nproc) / $# : 1 ))
 pids=()
 for spec in "$@"; do
+  seed=""
+  if [[ $spec == *%* ]]; then seed="--seed ${spec##*%}"; spec=${spec%\%*}; fi
   r=$recipe
   if [[ $spec == *@* ]]; then r=${spec#*@}; spec=${spec%%@*}; fi
   name=${spec%%:*}
   cfg=$([ "$spec" != "$name" ] && echo "--config ${spec#*:}" || true)
   # shellcheck disable=SC2086
-  $py -m hsa.curriculum --recipe "$r" $cfg --out "/tmp/hsa-run-$name" --data-dir "$data" --hsa "$hsa" \
-    --minutes-scale "${MINUTES_SCALE:-1}" ${CURRICULUM_ARGS:-} --export "/tmp/hsa-model-$name" --name "$name" >"/tmp/hsa-$name-train.log" 2>&1 &
+  OMP_NUM_THREADS=$threads $py -m hsa.curriculum --recipe "$r" $cfg $seed --out "/tmp/hsa-run-$name" --data-dir "$data" \
+    --hsa "$hsa" --minutes-scale "${MINUTES_SCALE:-1}" ${CURRICULUM_ARGS:-} --export "/tmp/hsa-model-$name" \
+    --name "$name" >"/tmp/hsa-$name-train.log" 2>&1 &
   pids+=($!)
 done
 status=0
 for p in "${pids[@]}"; do wait "$p" || status=1; done
 # What comes back from the GPU machine is limited in file count (8): one archive per model, split into parts.
 for spec in "$@"; do
+  spec=${spec%\%*}
   spec=${spec%%@*}
   name=${spec%%:*}
   m=/tmp/hsa-model-$name

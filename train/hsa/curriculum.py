@@ -115,6 +115,8 @@ def main(argv=None):
     ap.add_argument("--init", default="", help="weights for the first stage run here (a run or model directory), "
                     "e.g. a model exported by an earlier call on another machine")
     ap.add_argument("--config", default="", help="model config instead of the recipe's (e.g. a baseline)")
+    ap.add_argument("--seed", type=int, default=None, help="instead of the recipe's seed (model initialisation, "
+                    "sample order and every stage's datasets)")
     ap.add_argument("--minutes-scale", type=float, default=1.0, help="multiply every stage's time budget")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="parallel generator processes")
     ap.add_argument("--device", default=None)
@@ -125,6 +127,8 @@ def main(argv=None):
         raise SystemExit(str(e))
     if args.config:
         recipe["config"] = args.config
+    if args.seed is not None:
+        recipe["seed"] = args.seed
     if not os.path.exists(args.hsa):
         raise SystemExit(f"curriculum: hsa binary '{args.hsa}' not found (build it, or pass --hsa)")
     data_dir = args.data_dir or os.path.join(args.out, "data")
