@@ -11,7 +11,8 @@
 #
 # Env: MINUTES_SCALE (multiplies every stage's time budget), CURRICULUM_ARGS (more hsa.curriculum flags for every
 # model, e.g. "--stages long --init models/hsa-tiny-stage1" to go on from weights an earlier call brought back),
-# HSA_BIN (skip the build), PYTHON.
+# INIT_DIR (each model starts from INIT_DIR/NAME, or else INIT_DIR/NAME-without-its-last-"-suffix", e.g. weights an
+# earlier call brought back; with CURRICULUM_ARGS="--stages ..."), HSA_BIN (skip the build), PYTHON.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 recipe=$1
@@ -46,8 +47,13 @@ for spec in "$@"; do
   if [[ $spec == *@* ]]; then r=${spec#*@}; spec=${spec%%@*}; fi
   name=${spec%%:*}
   cfg=$([ "$spec" != "$name" ] && echo "--config ${spec#*:}" || true)
+  init=""
+  if [ -n "${INIT_DIR:-}" ]; then
+    for d in "$INIT_DIR/$name" "$INIT_DIR/${name%-*}"; do [ -d "$d" ] && { init="--init $d"; break; }; done
+    [ -n "$init" ] || { echo "gpu_train: no initial weights for $name in $INIT_DIR" >&2; exit 1; }
+  fi
   # shellcheck disable=SC2086
-  OMP_NUM_THREADS=$threads $py -m hsa.curriculum --recipe "$r" $cfg $seed --out "/tmp/hsa-run-$name" --data-dir "$data" \
+  OMP_NUM_THREADS=$threads $py -m hsa.curriculum --recipe "$r" $cfg $seed $init --out "/tmp/hsa-run-$name" --data-dir "$data" \
     --hsa "$hsa" --minutes-scale "${MINUTES_SCALE:-1}" ${CURRICULUM_ARGS:-} --export "/tmp/hsa-model-$name" \
     --name "$name" >"/tmp/hsa-$name-train.log" 2>&1 &
   pids+=($!)

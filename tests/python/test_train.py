@@ -80,7 +80,7 @@ def test_export_round_trip(data):
     run = data["dir"] / "run_a"
     out = data["dir"] / "model"
     export.main(["--run", str(run), "--config", data["config"], "--tokenizer", TOK, "--out", str(out), "--dtype", "f32"])
-    assert sorted(os.listdir(out)) == ["MODEL_CARD.md", "config.json", "model.safetensors", "tokenizer.model"]
+    assert sorted(os.listdir(out)) == ["MODEL_CARD.md", "config.json", "model.safetensors", "stages.json", "tokenizer.model"]
     cfg = ModelConfig.from_json(str(out / "config.json"))
     model = HSAModel(cfg)
     tensors = load_file(str(out / "model.safetensors"))
@@ -144,8 +144,17 @@ def test_curriculum_stages_resume_and_card(data):
     rp.write_text(json.dumps(recipe))
     out2 = data["dir"] / "cur2"
     args2 = ["--recipe", str(rp), "--out", str(out2), "--hsa", HSA, "--tokenizer", TOK, "--device", "cpu", "--threads", "2"]
-    curriculum.main(args2 + ["--stages", "long", "--init", str(model)])
+    model2 = data["dir"] / "cur2-model"
+    curriculum.main(args2 + ["--stages", "long", "--init", str(model), "--export", str(model2)])
     assert not (out2 / "0-short").exists()
+    card2 = open(model2 / "MODEL_CARD.md").read()     # the stages behind the initial weights travel with them
+    assert "| 0-short | 3 |" in card2 and card2.count("| 1-long | 2 |") == 2 and "steps: 7" in card2
+    assert "| 0-short | niah_single_1 | 512 |" in card2 and "in 3 stages" in card2
+    os.remove(model / "stages.json")                  # weights without a history: their card is quoted
+    export.main(["--run", str(out2 / "1-long"), "--config", data["config"], "--tokenizer", TOK, "--out", str(model2)])
+    card3 = open(model2 / "MODEL_CARD.md").read()
+    assert "steps: 2," in card3 and "quoted from the card of the initial weights" in card3
+    assert "| 0-short | niah_single_1 | 512 |" in card3 and "### Held-out" in card3
     s3 = load_checkpoint(out2 / "1-long" / "checkpoint.pt")
     assert s3["state"]["args"]["init"] == str(model) and s3["state"]["step"] == 2
     exported = load_file(str(model / "model.safetensors"))

@@ -42,8 +42,10 @@ def _stage_line(name, state, log, args):
             f"(warm-up {args['warmup']}) | {args['tokens_per_batch']} | {loss} | {last[0].get('loss_answer', float('nan')):.3f} |")
 
 
-def card(name, cfg, n_params, stages, dtype):
-    """stages: [(stage name, checkpoint state, log records, data mix)] in training order; the last is exported."""
+def card(name, cfg, n_params, stages, dtype, earlier_card=""):
+    """stages: [(stage name, checkpoint state, log records, data mix)] in training order; the last is exported.
+    earlier_card: the card of the initial weights when they carry no stage history (its training sections are
+    quoted)."""
     state, log = stages[-1][1], stages[-1][2]
     evals = [r for r in log if "heldout" in r]
     last = evals[-1]["heldout"] if evals else {}
@@ -60,7 +62,7 @@ def card(name, cfg, n_params, stages, dtype):
              f"- optimizer: AdamW (betas 0.9/0.95, weight decay {args['weight_decay']}), warm-up + cosine, clip {args['clip']}, "
              f"bf16 autocast on CUDA, seed {args['seed']}; each stage starts from the previous stage's weights with a "
              "fresh optimizer",
-             f"- weights stored as {dtype}"] + ([f"- the first stage here started from the weights of `{stages[0][1]['args']['init']}`"]
+             f"- weights stored as {dtype}"] + ([f"- the first stage started from the weights of `{stages[0][1]['args']['init']}`"]
                                                  if stages[0][1]["args"].get("init") else []) + ["",
              "| stage | steps | tokens | minutes | lr | tokens per batch | loss | last answer loss |",
              "|---|---|---|---|---|---|---|---|"]
@@ -69,6 +71,10 @@ def card(name, cfg, n_params, stages, dtype):
     for n, _, _, mix in stages:
         for (t, L), k in sorted(mix.items()):
             lines.append(f"| {n} | {t} | {L} | {k} |")
+    if earlier_card:
+        body = earlier_card.split("## Training", 1)[-1].split("## Not measured here", 1)[0].strip().splitlines()
+        lines += ["", "## Stages before these (quoted from the card of the initial weights)", "", "### Training"]
+        lines += [("#" + l if l.startswith("## ") else l) for l in body]
     lines += ["", "## Held-out teacher-forced accuracy (measured at the end of training)", "",
               "Exact match: every answer token is the argmax at its position; rows held out by content hash",
               "(never trained on), at the longest length of the last stage.", "",
@@ -79,6 +85,34 @@ def card(name, cfg, n_params, stages, dtype):
               "Accuracy beyond the training length and generative (greedy) accuracy are measured by the harness with",
               "the engine; see results/ when those land."]
     return "\n".join(lines) + "\n"
+
+
+HISTORY = "stages.json"
+
+
+def earlier_stages(init):
+    """The stages behind an exported model a run started from (its stages.json), so a card made on another
+    machine from brought-back weights still lists every stage; [] when init is not such a directory."""
+    path = os.path.join(init, HISTORY) if init and os.path.isdir(init) else ""
+    if not path or not os.path.exists(path):
+        return []
+    try:
+        hist = json.load(open(path))
+        return [(h["name"], h["state"], h["log"], collections.Counter({(t, int(L)): k for t, L, k in h["mix"]}))
+                for h in hist]
+    except (ValueError, KeyError, TypeError) as e:
+        raise SystemExit(f"export: {path}: not a stage history ({e})")
+
+
+def history(stages):
+    """What the card needs of each stage, as JSON: the checkpoint state without tensors, the log records the card
+    reads (last answer loss, last held-out evaluation) and the data mix."""
+    out = []
+    for n, st, lg, mix in stages:
+        keep = [r for r in lg if "loss_answer" in r][-1:] + [r for r in lg if "heldout" in r][-1:]
+        out.append({"name": n, "state": st, "log": keep,
+                    "mix": [[t, L, k] for (t, L), k in sorted(mix.items())]})
+    return out
 
 
 def main(argv=None):
@@ -98,6 +132,12 @@ def main(argv=None):
         log = [json.loads(l) for l in open(os.path.join(run, "log.jsonl"))]
         stages.append((os.path.basename(os.path.normpath(run)), st, log, data_mix(st["state"]["args"]["data"].split(","))))
     ck = stages[-1][1]
+    stages = [(n, c["state"], lg, mix) for n, c, lg, mix in stages]
+    init = stages[0][1]["args"].get("init")
+    earlier = earlier_stages(init)
+    stages = earlier + stages
+    init_card = os.path.join(init, "MODEL_CARD.md") if init and os.path.isdir(init) else ""
+    earlier_card = open(init_card).read() if not earlier and init_card and os.path.exists(init_card) else ""
     sd = {k: v.to(DTYPES[args.dtype]) for k, v in ck["model"].items()}
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "config.json"), "w") as f:
@@ -108,7 +148,10 @@ def main(argv=None):
     n_params = sum(v.numel() for v in ck["model"].values())
     with open(os.path.join(args.out, "MODEL_CARD.md"), "w") as f:
         f.write(card(args.name or os.path.basename(os.path.normpath(args.out)), cfg, n_params,
-                     [(n, c["state"], lg, mix) for n, c, lg, mix in stages], args.dtype))
+                     stages, args.dtype, earlier_card))
+    with open(os.path.join(args.out, HISTORY), "w") as f:
+        json.dump(history(stages), f, indent=1, default=str)
+        f.write("\n")
     return 0
 
 
