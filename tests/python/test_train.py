@@ -118,12 +118,26 @@ def test_init_starts_a_new_stage_from_trained_weights(data):
         run_train(data, data["dir"] / "stage3", "--init", str(data["dir"] / "missing"))
 
 
+def test_freeze_keeps_matching_parameters(data):
+    src = data["dir"] / "run_a"
+    out = data["dir"] / "frozen"
+    run_train(data, out, "--init", str(src), "--stop-after", "2", "--lr", "1e-2", "--freeze", r"retrieval|memory\.lmk")
+    a, b = load_checkpoint(src / "checkpoint.pt")["model"], load_checkpoint(out / "checkpoint.pt")["model"]
+    frozen = [k for k in a if "retrieval" in k or k.startswith("memory.lmk")]
+    assert frozen and all(torch.equal(a[k], b[k]) for k in frozen)
+    assert any(not torch.equal(a[k], b[k]) for k in a if k not in frozen)
+    with pytest.raises(SystemExit, match="matches no parameter"):
+        run_train(data, data["dir"] / "frozen2", "--freeze", "no_such_tensor")
+    with pytest.raises(SystemExit, match="--freeze '\\(': "):
+        run_train(data, data["dir"] / "frozen3", "--freeze", "(")
+
+
 def test_curriculum_stages_resume_and_card(data):
     from hsa import curriculum
     recipe = {"config": data["config"], "seed": 2, "stages": [
         {"name": "short", "steps": 3, "data": [{"tasks": ["niah_single_1"], "lengths": ["512"], "samples": 24}],
          "train": {"tokens_per_batch": 2048, "warmup": 1, "eval_every": 3, "eval_rows": 4}},
-        {"name": "long", "steps": 2, "data": [{"tasks": ["niah_single_1", "qa1"], "lengths": ["1K"], "samples": 12}],
+        {"name": "long", "steps": 2, "window": 32, "data": [{"tasks": ["niah_single_1", "qa1"], "lengths": ["1K"], "samples": 12}],
          "train": {"tokens_per_batch": 2048, "warmup": 1, "eval_every": 2, "eval_rows": 4, "lm_weight": 0.5}}]}
     rp = data["dir"] / "recipe.json"
     rp.write_text(json.dumps(recipe))
@@ -133,9 +147,10 @@ def test_curriculum_stages_resume_and_card(data):
     s1, s2 = load_checkpoint(out / "0-short" / "checkpoint.pt"), load_checkpoint(out / "1-long" / "checkpoint.pt")
     assert s1["state"]["step"] == 3 and s2["state"]["step"] == 2
     assert s2["state"]["args"]["init"] == str(out / "0-short")
+    assert s1["state"]["args"]["window"] == 0 and s2["state"]["args"]["window"] == 32
     card = open(model / "MODEL_CARD.md").read()
     assert "| 0-short | niah_single_1 | 512 |" in card and "| 1-long | qa1 | 1024 |" in card
-    assert "steps: 5" in card and "in 2 stages" in card
+    assert "steps: 5" in card and "in 2 stages" in card and "| 1-long (window 32) | 2 |" in card
     before = os.path.getmtime(out / "1-long" / "checkpoint.pt")
     curriculum.main(args)                          # both stages done: nothing is retrained
     assert os.path.getmtime(out / "1-long" / "checkpoint.pt") == before
@@ -148,7 +163,7 @@ def test_curriculum_stages_resume_and_card(data):
     curriculum.main(args2 + ["--stages", "long", "--init", str(model), "--export", str(model2)])
     assert not (out2 / "0-short").exists()
     card2 = open(model2 / "MODEL_CARD.md").read()     # the stages behind the initial weights travel with them
-    assert "| 0-short | 3 |" in card2 and card2.count("| 1-long | 2 |") == 2 and "steps: 7" in card2
+    assert "| 0-short | 3 |" in card2 and card2.count("| 1-long (window 32) | 2 |") == 2 and "steps: 7" in card2
     assert "| 0-short | niah_single_1 | 512 |" in card2 and "in 3 stages" in card2
     os.remove(model / "stages.json")                  # weights without a history: their card is quoted
     export.main(["--run", str(out2 / "1-long"), "--config", data["config"], "--tokenizer", TOK, "--out", str(model2)])

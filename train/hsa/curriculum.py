@@ -14,7 +14,8 @@ Recipe (JSON; unknown keys are errors naming the key):
      "stages": [{"name": "copy", "minutes": 1.5, "steps": 4000,
                  "data": [{"tasks": ["niah_single_1"], "lengths": ["512"], "samples": 6000}],
                  "train": {"lr": 3e-3, "tokens_per_batch": 8192, "lm_weight": 1.0}}, ...]}
-`train` keys are the trainer's options (--lr -> "lr"). A stage that finished (its `done` marker exists) is
+`train` keys are the trainer's options (--lr -> "lr"); a stage's "window" trains it with a shorter sliding window
+than the config's (same weights), so that retrieval, not the windows, has to answer on short samples. A stage that finished (its `done` marker exists) is
 skipped, and an interrupted one resumes from its checkpoint, so rerunning the same command continues.
 """
 import argparse
@@ -27,9 +28,9 @@ import sys
 from . import export, train
 
 RECIPE_KEYS = {"config", "seed", "stages", "comment"}
-STAGE_KEYS = {"name", "minutes", "steps", "data", "train", "comment"}
+STAGE_KEYS = {"name", "minutes", "steps", "window", "data", "train", "comment"}
 DATA_KEYS = {"tasks", "lengths", "samples"}
-TRAIN_KEYS = {"lr", "min_lr", "warmup", "weight_decay", "clip", "tokens_per_batch", "lm_weight", "gumbel",
+TRAIN_KEYS = {"lr", "min_lr", "warmup", "weight_decay", "clip", "tokens_per_batch", "lm_weight", "gumbel", "freeze",
               "eval_every", "eval_rows", "ckpt_every", "precision"}
 
 
@@ -156,6 +157,8 @@ def main(argv=None):
         files = generate(args.hsa, stage_data(recipe, i, data_dir), args.threads)
         targs = ["--config", recipe["config"], "--data", ",".join(files), "--out", d, "--steps", str(s["steps"]),
                  "--seed", str(recipe.get("seed", 1))]
+        if s.get("window"):
+            targs += ["--window", str(int(s["window"]))]
         if s.get("minutes"):
             targs += ["--time-budget-min", str(float(s["minutes"]) * args.minutes_scale)]
         for k, v in s.get("train", {}).items():

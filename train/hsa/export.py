@@ -38,6 +38,11 @@ def data_mix(paths):
 def _stage_line(name, state, log, args):
     loss = f"answer + {args['lm_weight']} x LM" if args["lm_weight"] else "answer"
     last = [r for r in log if "loss_answer" in r][-1:] or [{}]
+    if args.get("window"):
+        name += f" (window {args['window']})"
+    if args.get("freeze"):
+        frozen = args["freeze"].replace("|", "\\|")       # a table cell
+        name += f" (frozen: `{frozen}`)"
     return (f"| {name} | {state['step']} | {state['tokens']:,} | {state['seconds'] / 60:.1f} | {args['lr']} -> {args['min_lr']} "
             f"(warm-up {args['warmup']}) | {args['tokens_per_batch']} | {loss} | {last[0].get('loss_answer', float('nan')):.3f} |")
 
@@ -78,9 +83,12 @@ def card(name, cfg, n_params, stages, dtype, earlier_card=""):
     lines += ["", "## Held-out teacher-forced accuracy (measured at the end of training)", "",
               "Exact match: every answer token is the argmax at its position; rows held out by content hash",
               "(never trained on), at the longest length of the last stage.", "",
-              "| task | length | rows | exact match | token accuracy |", "|---|---|---|---|---|"]
+              "Retrieval weight: the sum of the K slot weights at the answer positions per upper group, averaged",
+              "(near 0: that group's retrieval is switched off).", "",
+              "| task | length | rows | exact match | token accuracy | retrieval weight |", "|---|---|---|---|---|---|"]
     for t, v in sorted(last.items()):
-        lines.append(f"| {t} | {v.get('length', '')} | {v['n']} | {100 * v['exact_match']:.1f}% | {100 * v['token_acc']:.1f}% |")
+        mass = " / ".join(f"{m:.2f}" for m in v.get("retrieval_mass", [])) or "-"
+        lines.append(f"| {t} | {v.get('length', '')} | {v['n']} | {100 * v['exact_match']:.1f}% | {100 * v['token_acc']:.1f}% | {mass} |")
     lines += ["", "## Not measured here", "",
               "Accuracy beyond the training length and generative (greedy) accuracy are measured by the harness with",
               "the engine; see results/ when those land."]

@@ -13,6 +13,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import time
 
@@ -45,7 +46,9 @@ def autocast(device, precision="bf16"):
 
 @torch.no_grad()
 def evaluate(model, ds, device, max_rows=None, precision="bf16"):
-    """Teacher-forced exact match per task: every answer token is the argmax at its position."""
+    """Teacher-forced exact match per task: every answer token is the argmax at its position. For HSA models also
+    the retrieval weight mass per upper group: the sum of the K slot weights at the answer positions, averaged
+    (near 0: that group's retrieval is switched off, the stick-breaking gates saturated)."""
     model.eval()
     stats = {}
     # The same rows every time: the first held-out rows of each task at the evaluation length.
@@ -60,17 +63,24 @@ def evaluate(model, ds, device, max_rows=None, precision="bf16"):
         ids, tgt, ans, _ = ds.batch([r])
         ids, tgt, ans = ids.to(device), tgt.to(device), ans.to(device)
         with autocast(device, precision):
-            logits = model(ids)
+            logits, trace = model(ids, return_trace=True)
         pred = logits.argmax(-1)
         ok = bool(((pred == tgt) | (ans == 0)).all())
         tok_acc = float(((pred == tgt).float() * ans).sum() / ans.sum().clamp(min=1))
-        s = stats.setdefault(r.task, {"n": 0, "exact": 0, "token_acc": 0.0})
+        s = stats.setdefault(r.task, {"n": 0, "exact": 0, "token_acc": 0.0, "mass": [0.0] * len(trace)})
+        for g, tr in enumerate(trace):                 # weights (B, L, h_r, K) -> mass at the answer positions
+            m = tr["weights"].float().sum(-1).mean(-1)
+            s["mass"][g] += float((m * ans).sum() / ans.sum().clamp(min=1))
         s["n"] += 1
         s["exact"] += int(ok)
         s["token_acc"] += tok_acc
     model.train()
-    return {t: {"n": s["n"], "length": L, "exact_match": s["exact"] / s["n"], "token_acc": s["token_acc"] / s["n"]}
-            for t, s in stats.items()}
+    out = {}
+    for t, s in stats.items():
+        out[t] = {"n": s["n"], "length": L, "exact_match": s["exact"] / s["n"], "token_acc": s["token_acc"] / s["n"]}
+        if s["mass"]:
+            out[t]["retrieval_mass"] = [round(m / s["n"], 4) for m in s["mass"]]
+    return out
 
 
 def load_checkpoint(path):
@@ -128,20 +138,40 @@ def main(argv=None):
                     "directory (a curriculum stage: fresh optimizer, schedule and data cursor)")
     ap.add_argument("--precision", default="bf16", choices=["bf16", "fp32"], help="on CUDA: bf16 autocast or plain fp32")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--freeze", default="", help="regular expression: parameters whose names match are not trained "
+                    "(e.g. 'retrieval|memory' keeps the retrieval scores at their initial scale while the windows "
+                    "learn to copy); a baseline without such parameters trains them all")
+    ap.add_argument("--window", type=int, default=0, help="train with this sliding window instead of the config's "
+                    "(the weights do not depend on it): a short window makes retrieval necessary on short samples")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = ap.parse_args(argv)
 
     torch.manual_seed(args.seed)
     device = torch.device(args.device)
     cfg = ModelConfig.from_json(args.config)
+    if args.window:
+        if cfg.window is None:
+            raise SystemExit(f"train: --window: {args.config} has no sliding window (architecture {cfg.architecture})")
+        cfg.sliding_window = args.window
     ds = TokenDatasets(args.data.split(","))
     model = HSAModel(cfg)
     model.init_weights(args.seed)
     model.to(device)
     if hasattr(model, "gumbel_scale"):
         model.gumbel_scale = args.gumbel
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    if args.freeze:
+        try:
+            frozen = [n for n, p in model.named_parameters() if re.search(args.freeze, n)]
+        except re.error as e:
+            raise SystemExit(f"train: --freeze '{args.freeze}': {e}")
+        if not frozen and cfg.is_hsa:
+            raise SystemExit(f"train: --freeze '{args.freeze}' matches no parameter of {args.config}")
+        for n, p in model.named_parameters():
+            p.requires_grad_(n not in frozen)
+        print(f"frozen: {len(frozen)} tensors ({sum(dict(model.named_parameters())[n].numel() for n in frozen):,} "
+              "parameters)", file=sys.stderr)
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and p.requires_grad]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2 and p.requires_grad]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.95))
     os.makedirs(args.out, exist_ok=True)
