@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The main job (after tools/setup.sh).
-# With a bundled model (models/hsa-tiny): the default sweep, teacher-forced, 5 tasks (3 NIAH, BABILong qa1-qa2)
-# x 10 samples: on the CPU at 4K-64K (about 6M tokens, roughly half an hour on 2 cores) into results/main/;
-# with a GPU (cuda backend) at 4K-1M and 32M into results/main-gpu/; the summary and the accuracy plot.
-# Without one (none is committed yet, see train/EXPERIMENTS.md): one sample of every task at 4K and 128K
-# tokens with a summary table; samples go to build/main/. qa_1/qa_2 run when SQUAD=PATH / HOTPOTQA=PATH are set.
+# With the bundled models (models/hsa-tiny and its baseline models/swa-tiny): the default sweep, teacher-forced,
+# 5 tasks (3 NIAH, BABILong qa1-qa2) x 10 samples: on the CPU at 4K-64K (about 6M tokens per model, roughly 45
+# minutes for both on 2 cores) into results/main/; with a GPU (cuda backend) at 4K-1M and 32M into
+# results/main-gpu/; the summary and the accuracy plot.
+# Without them: one sample of every task at 4K and 128K tokens with a summary table; samples go to build/main/. qa_1/qa_2 run when SQUAD=PATH / HOTPOTQA=PATH are set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build/hsa info
 model=models/hsa-tiny
 if [ -f "$model/model.safetensors" ]; then
+  [ -f models/swa-tiny/model.safetensors ] && model+=",models/swa-tiny"
   tasks=niah_single_1,niah_single_2,niah_multikey_2,qa1,qa2
   if build/hsa info | grep -qE '^  cuda:[0-9]+ '; then   # a GPU and the cuda backend: out to 32M tokens
     out=results/main-gpu
