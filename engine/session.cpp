@@ -417,6 +417,7 @@ const std::vector<float>& Session::all_logits() const {
 }
 
 const std::vector<TraceEntry>& Session::trace() const { return st_->trace; }
+void Session::set_trace(bool on) { st_->tracing = on; }
 
 namespace {
 

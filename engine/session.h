@@ -86,6 +86,9 @@ class Session {
   ScoreResult score(std::span<const int32_t> answer);
 
   const std::vector<TraceEntry>& trace() const;
+  // Starts or stops recording retrieval decisions for the tokens fed from now on (the trace of a 32M-token
+  // prefill would not fit in memory; the harness records only the position that predicts the answer).
+  void set_trace(bool on);
 
  private:
   struct State;

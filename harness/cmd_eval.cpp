@@ -22,7 +22,9 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
+#include <span>
 #include <sstream>
 #include <tuple>
 
@@ -36,6 +38,7 @@
 #include "generators/generator.h"
 #include "generators/rng.h"
 #include "harness/cli.h"
+#include "harness/retrieval_recall.h"
 #include "harness/scorers.h"
 #include "harness/summary.h"
 #include "harness/sweep.h"
@@ -200,7 +203,17 @@ ojson run_item(RunContext& ctx, LoadedModel& lm, const WorkItem& it) {
     throw Error(it.key + ": " + e.what());
   }
   Session session(lm.model, opts);
-  const double prefill_s = prefill_blocks(session, prompt, spec.block);
+  // The retrieval decisions of one position only, the one that predicts the first answer token.
+  const bool trace = lm.cfg.is_hsa() && !prompt.empty();
+  const std::span<const int32_t> ids(prompt);
+  double prefill_s = prefill_blocks(session, trace ? ids.first(ids.size() - 1) : ids, spec.block);
+  std::optional<RetrievalRecall> recall;
+  if (trace) {
+    session.set_trace(true);
+    prefill_s += prefill_blocks(session, ids.last(1), spec.block);
+    session.set_trace(false);
+    recall = retrieval_recall(session.trace(), s.markers, static_cast<int64_t>(prompt.size()) - 1, lm.cfg.hsa->chunk_size);
+  }
 
   const auto t1 = std::chrono::steady_clock::now();
   std::string prediction, metric;
@@ -241,6 +254,8 @@ ojson run_item(RunContext& ctx, LoadedModel& lm, const WorkItem& it) {
   row["prediction"] = prediction;
   row["score"] = score;
   row["depth"] = first_depth(s);
+  row["retrieval_recall"] = recall ? ojson(recall->recall()) : ojson(nullptr);
+  row["evidence_weight"] = recall ? ojson(recall->evidence_weight) : ojson(nullptr);
   row["prompt_tokens"] = prompt.size();
   row["prefill_seconds"] = prefill_s;
   row["decode_seconds"] = decode_s;

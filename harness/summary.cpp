@@ -55,8 +55,13 @@ json summarize_cell(const std::vector<json>& rows) {
   std::vector<double> scores;
   bool binary = true;
   uint64_t successes = 0, nulls = 0, peak_host = 0, peak_device = 0;
-  double tokens = 0, seconds = 0;
+  double tokens = 0, seconds = 0, recall_sum = 0;
+  int recall_n = 0;
   for (const auto& r : rows) {
+    if (r.contains("retrieval_recall") && r["retrieval_recall"].is_number()) {
+      recall_sum += r["retrieval_recall"].get<double>();
+      ++recall_n;
+    }
     const double s = r.at("score").get<double>();
     scores.push_back(s);
     if (s == 1.0) ++successes;
@@ -80,7 +85,8 @@ json summarize_cell(const std::vector<json>& rows) {
           {"nulls", nulls},
           {"prefill_tokens_per_second", seconds > 0 ? tokens / seconds : 0.0},
           {"peak_host_bytes", peak_host},
-          {"peak_device_bytes", peak_device}};
+          {"peak_device_bytes", peak_device},
+          {"retrieval_recall", recall_n ? json(100 * recall_sum / recall_n) : json(nullptr)}};
 }
 
 json summarize(const json& run, const std::vector<json>& rows) {
