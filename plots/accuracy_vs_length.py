@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Accuracy vs context length: one line per model with its 95% interval as a band, one panel per task
 (or, with --family, one panel per family headline mean: RULER's task mean, BABILong's qa1-qa5 mean),
-on a log2 length axis; a dashed vertical line marks the training length (--train-length).
+on a log2 length axis; a dashed vertical line marks the training length (--train-length). For HSA models the
+per-task panels also show the retrieval recall (share of the evidence in a selected chunk, docs/results.md) as
+a dotted line of the model's colour, unless --no-recall.
 
     python3 plots/accuracy_vs_length.py RUN_DIR [RUN_DIR...] --out OUT_PREFIX [--family] [--train-length 4K]
 """
@@ -12,6 +14,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import results as R  # noqa: E402
 from results import plt  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
 
 def main():
@@ -21,6 +24,7 @@ def main():
     p.add_argument("--tasks", default="", help="comma list of tasks to show (default: all)")
     p.add_argument("--models", default="", help="comma list of models, in legend order (default: all)")
     p.add_argument("--train-length", default=None, metavar="L", help="training length, e.g. 4K: dashed vertical line")
+    p.add_argument("--no-recall", action="store_true", help="do not draw the retrieval recall of HSA models")
     p.add_argument("--cols", type=int, default=3, help="panels per row (default %(default)s)")
     a = p.parse_args()
 
@@ -66,6 +70,10 @@ def main():
                         continue
                     xs = [l for l, _ in cs]
                     (h,) = ax.plot(xs, [c.mean for _, c in cs], "o-", color=color, label=m, ms=4)
+                    rec = [(l, c.recall) for l, c in cs if c.recall is not None]
+                    if rec and not a.no_recall:
+                        ax.plot(*zip(*rec), ":", color=color, linewidth=1.5)
+                        handles["retrieval recall (dotted)"] = Line2D([], [], linestyle=":", color="0.4", linewidth=1.5)
                     band = [(l, c.lo, c.hi) for l, c in cs if c.lo is not None]
                     if band:
                         bx, blo, bhi = zip(*band)
@@ -82,7 +90,8 @@ def main():
             else:
                 ax.set_title(task, fontsize=10)
             if i % cols == 0:
-                ax.set_ylabel("accuracy (%)")
+                ax.set_ylabel("accuracy, recall (%)" if not family and not a.no_recall and any(
+                    c.recall is not None for c in res.cells.values()) else "accuracy (%)")
             if i // cols == rows - 1 or i + cols >= len(panels):
                 ax.set_xlabel("context length (tokens)")
         for k in range(len(panels), rows * cols):

@@ -80,13 +80,13 @@ def length_label(n):
 
 
 class Cell:
-    """Statistics of one (model, task, length) cell; mean and interval are in percent (100 x score)."""
+    """Statistics of one (model, task, length) cell; mean, interval and retrieval recall are in percent."""
 
-    __slots__ = ("n", "mean", "lo", "hi", "tps", "host", "device")
+    __slots__ = ("n", "mean", "lo", "hi", "tps", "host", "device", "recall")
 
-    def __init__(self, n=0, mean=None, lo=None, hi=None, tps=None, host=None, device=None):
+    def __init__(self, n=0, mean=None, lo=None, hi=None, tps=None, host=None, device=None, recall=None):
         self.n, self.mean, self.lo, self.hi = n, mean, lo, hi
-        self.tps, self.host, self.device = tps, host, device
+        self.tps, self.host, self.device, self.recall = tps, host, device, recall
 
 
 class Results:
@@ -211,7 +211,7 @@ def _cells_from_summary(summary, path):
                 cells[(model, task, int(length))] = Cell(
                     n=int(n or 0), mean=_num(c, "mean", where, required=True), lo=lo, hi=hi,
                     tps=_num(c, "prefill_tokens_per_second", where), host=_num(c, "peak_host_bytes", where),
-                    device=_num(c, "peak_device_bytes", where))
+                    device=_num(c, "peak_device_bytes", where), recall=_num(c, "retrieval_recall", where))
         for length, pv in (mv.get("per_length") or {}).items():
             if str(length).isdigit() and isinstance(pv, dict):
                 per_length[(model, int(length))] = pv
@@ -248,7 +248,8 @@ def _cell_from_rows(rows):
 
     return Cell(n=n, mean=None if mean is None else 100 * mean, lo=None if lo is None else 100 * lo,
                 hi=None if hi is None else 100 * hi, tps=agg("prefill_tokens_per_second", np.median),
-                host=agg("peak_host_bytes", max), device=agg("peak_device_bytes", max))
+                host=agg("peak_host_bytes", max), device=agg("peak_device_bytes", max),
+                recall=None if agg("retrieval_recall", np.mean) is None else 100 * agg("retrieval_recall", np.mean))
 
 
 def load(run_dirs, need_samples=False):

@@ -41,18 +41,21 @@ def make_run(path, model, skill, write_summary=True):
     for length in LENGTHS:
         scale = math.log2(length / 4096)
         for task, fam in TASKS.items():
-            scores = []
+            scores, recalls = [], []
             for i in range(N):
                 depth = (i + 0.5) / N
                 p = max(0.0, min(1.0, skill - 0.08 * scale * (1 - skill) * 4 - (0.2 * depth if task.startswith("niah") else 0)))
                 score = 1.0 if rng.random() < p else 0.0
                 scores.append(score)
+                recall = (1.0 if rng.random() < skill else 0.0) if model.startswith("hsa") else None
+                recalls.append(recall)
                 rows.append({
                     "key": "%s/%s/%d/%d" % (model, task, length, i), "model": model, "model_hash": "0123456789abcdef",
                     "task": task, "family": fam, "length": length, "index": i, "seed": 42, "sample_hash": "h%d" % i,
                     "mode": "generative", "metric": "string_match_all", "target": ["x"],
                     "prediction": "x" if score else "y", "score": score,
                     "depth": depth if (task.startswith("niah") or fam == "babilong") else None,
+                    "retrieval_recall": recall, "evidence_weight": None if recall is None else 0.5 * recall,
                     "prompt_tokens": length - 50, "prefill_seconds": length / 1e5, "decode_seconds": 0.1,
                     "prefill_tokens_per_second": 1e5 / (1 + 0.1 * scale) * skill,
                     "peak_host_bytes": int(2e8 + 3000 * length), "peak_device_bytes": int(1e9 + 5000 * length * (2 - skill)),
@@ -61,7 +64,8 @@ def make_run(path, model, skill, write_summary=True):
             cells.setdefault(task, {})[str(length)] = {
                 "n": N, "mean": 100.0 * k / N, "ci95": wilson(k, N), "nulls": 0,
                 "prefill_tokens_per_second": 1e5 / (1 + 0.1 * scale) * skill,
-                "peak_host_bytes": int(2e8 + 3000 * length), "peak_device_bytes": int(1e9 + 5000 * length * (2 - skill))}
+                "peak_host_bytes": int(2e8 + 3000 * length), "peak_device_bytes": int(1e9 + 5000 * length * (2 - skill)),
+                "retrieval_recall": None if recalls[0] is None else 100.0 * sum(recalls) / N}
         ruler = [cells[t][str(length)]["mean"] for t, f in TASKS.items() if f == "ruler"]
         bab = [cells[t][str(length)]["mean"] for t, f in TASKS.items() if f == "babilong"]
         per_length[str(length)] = {"ruler_mean": sum(ruler) / len(ruler), "babilong_mean": sum(bab) / len(bab),
@@ -118,6 +122,22 @@ def test_accuracy_vs_length_per_task(runs, tmp_path):
     r = plot("accuracy_vs_length", runs["hsa"], runs["swa"], "--out", out, "--train-length", "4K")
     assert r.returncode == 0, r.stderr
     check_outputs(out, R.figure_size(2, 3))  # 5 tasks: 2 rows of 3 panels
+
+
+def test_retrieval_recall_loaded_and_drawn(runs, tmp_path):
+    res = R.load([runs["hsa"], runs["swa"], runs["nosummary"]])
+    hsa = [c.recall for (m, _, _), c in res.cells.items() if m == "hsa-tiny"]
+    assert hsa and all(0 <= r <= 100 for r in hsa)
+    assert all(c.recall is None for (m, _, _), c in res.cells.items() if m == "swa-tiny")
+    rows = [json.loads(l) for l in open(os.path.join(runs["nosummary"], "samples.jsonl"))]   # recomputed from rows
+    cell = res.cells[("hsa-partial", rows[0]["task"], rows[0]["length"])]
+    same = [r["retrieval_recall"] for r in rows if (r["task"], r["length"]) == (rows[0]["task"], rows[0]["length"])]
+    assert cell.recall == pytest.approx(100 * sum(same) / len(same))
+    for extra in ([], ["--no-recall"]):
+        out = str(tmp_path / ("acc-recall" + "".join(extra)))
+        r = plot("accuracy_vs_length", runs["hsa"], runs["swa"], "--tasks", "vt,qa1", "--out", out, *extra)
+        assert r.returncode == 0, r.stderr
+        check_outputs(out, R.figure_size(1, 2))
 
 
 def test_accuracy_vs_length_family_and_dpi(runs, tmp_path):
