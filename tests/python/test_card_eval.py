@@ -46,6 +46,9 @@ def test_card_section_from_eval_runs(tmp_path):
     summary = json.load(open(run / "summary.json"))
     mean = summary["models"]["tiny-model"]["cells"]["qa1"]["2048"]["mean"]
     assert f"| qa1 | 2K | 2 | teacher_forced |" in text and f"{mean:.1f}% [" in text
+    rec = summary["models"]["tiny-model"]["cells"]["niah_single_1"]["2048"]["retrieval_recall"]
+    row = next(l for l in rows if l.startswith("| niah_single_1 | 2K |"))
+    assert (f"] | {rec:.0f}% |" if rec is not None else "] | - |") in row, row
     assert card_eval(str(card), str(run)).returncode == 0          # rerun: the section is replaced, not added
     assert card.read_text() == text
     empty = tmp_path / "empty"
