@@ -203,16 +203,15 @@ ojson run_item(RunContext& ctx, LoadedModel& lm, const WorkItem& it) {
     throw Error(it.key + ": " + e.what());
   }
   Session session(lm.model, opts);
-  // The retrieval decisions of one position only, the one that predicts the first answer token.
+  // Retrieval decisions are traced from the last prompt token on (not over the whole prompt: at 32M tokens
+  // that trace would not fit in memory); recall is read where the answer's first non-blank token is predicted
+  // (" 1234567" is "▁" "1" ... with split digits: the bare "▁" needs no retrieval).
   const bool trace = lm.cfg.is_hsa() && !prompt.empty();
   const std::span<const int32_t> ids(prompt);
   double prefill_s = prefill_blocks(session, trace ? ids.first(ids.size() - 1) : ids, spec.block);
-  std::optional<RetrievalRecall> recall;
   if (trace) {
     session.set_trace(true);
     prefill_s += prefill_blocks(session, ids.last(1), spec.block);
-    session.set_trace(false);
-    recall = retrieval_recall(session.trace(), s.markers, static_cast<int64_t>(prompt.size()) - 1, lm.cfg.hsa->chunk_size);
   }
 
   const auto t1 = std::chrono::steady_clock::now();
@@ -237,6 +236,18 @@ ojson run_item(RunContext& ctx, LoadedModel& lm, const WorkItem& it) {
     score = r.exact_match ? 1.0 : 0.0;
   }
   const double decode_s = seconds_since(t1);
+  std::optional<RetrievalRecall> recall;
+  if (trace) {
+    session.set_trace(false);
+    size_t j = 0;
+    while (j < s.answer_ids.size() &&
+           lm.tok->decode(std::span<const int32_t>(&s.answer_ids[j], 1)).find_first_not_of(" \t\r\n") == std::string::npos)
+      ++j;
+    if (j == s.answer_ids.size()) j = 0;
+    // In generative mode the tokens fed after the prompt are the model's own; a shorter output has no entry
+    // at that position and no recall.
+    recall = retrieval_recall(session.trace(), s.markers, static_cast<int64_t>(prompt.size() - 1 + j), lm.cfg.hsa->chunk_size);
+  }
 
   ojson row;
   row["key"] = it.key;

@@ -1,4 +1,5 @@
-// Did retrieval find the evidence? For one sample, at the position that predicts the first answer token:
+// Did retrieval find the evidence? For one sample, at the position that predicts the answer (the harness takes
+// the answer's first token that is not blank):
 // the share of the evidence markers (queried needles, variable-tracking chain links, supporting bAbI facts)
 // that sit in a chunk selected by at least one upper group and retrieval head, and the slot weight those
 // chunks got. A marker counts only when one of its chunks is selectable there (chunk i is visible from

@@ -44,8 +44,9 @@ std::pair<double, double> bootstrap_interval(const std::vector<double>& scores, 
 
 json row_content(const json& row) {
   json c = row;
+  // Retrieval recall comes from float scores whose ties may break differently on another device or backend.
   for (const char* k : {"prefill_seconds", "decode_seconds", "prefill_tokens_per_second", "peak_host_bytes",
-                        "peak_device_bytes", "device", "commit"})
+                        "peak_device_bytes", "device", "commit", "retrieval_recall", "evidence_weight"})
     c.erase(k);
   return c;
 }

@@ -5,6 +5,7 @@ loads back to the same tensors; safetensors round-trips every dtype and rejects 
 """
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -170,6 +171,18 @@ def test_curriculum_stages_resume_and_card(data):
     card3 = open(model2 / "MODEL_CARD.md").read()
     assert "steps: 2," in card3 and "quoted from the card of the initial weights" in card3
     assert "| 0-short | niah_single_1 | 512 |" in card3 and "### Held-out" in card3
+    model3 = data["dir"] / "cur3-model"                # one more continuation: the quoted card is kept
+    hist = json.load(open(model2 / "stages.json"))
+    assert [h["name"] for h in hist["stages"]] == ["1-long"] and "0-short" in hist["quoted_card"]
+    later = data["dir"] / "cur3" / "2-later"             # a stage that started from model2's weights
+    shutil.copytree(out2 / "1-long", later)
+    ck = load_checkpoint(later / "checkpoint.pt")
+    ck["state"]["args"]["init"] = str(model2)
+    torch.save(ck, later / "checkpoint.pt")
+    export.main(["--run", str(later), "--config", data["config"], "--tokenizer", TOK, "--out", str(model3)])
+    card4 = open(model3 / "MODEL_CARD.md").read()
+    assert "steps: 4," in card4 and "quoted from the card of the initial weights" in card4
+    assert "| 0-short | niah_single_1 | 512 |" in card4
     s3 = load_checkpoint(out2 / "1-long" / "checkpoint.pt")
     assert s3["state"]["args"]["init"] == str(model) and s3["state"]["step"] == 2
     exported = load_file(str(model / "model.safetensors"))

@@ -98,29 +98,32 @@ def card(name, cfg, n_params, stages, dtype, earlier_card=""):
 HISTORY = "stages.json"
 
 
-def earlier_stages(init):
-    """The stages behind an exported model a run started from (its stages.json), so a card made on another
-    machine from brought-back weights still lists every stage; [] when init is not such a directory."""
+def earlier_history(init):
+    """What an exported model a run started from says about its own training (its stages.json), so that a card
+    made on another machine from brought-back weights still lists every stage: (stages, quoted card text).
+    ([], "") when init is not such a directory."""
     path = os.path.join(init, HISTORY) if init and os.path.isdir(init) else ""
     if not path or not os.path.exists(path):
-        return []
+        return [], ""
     try:
         hist = json.load(open(path))
-        return [(h["name"], h["state"], h["log"], collections.Counter({(t, int(L)): k for t, L, k in h["mix"]}))
-                for h in hist]
+        stages = [(h["name"], h["state"], h["log"], collections.Counter({(t, int(L)): k for t, L, k in h["mix"]}))
+                  for h in hist["stages"]]
+        return stages, str(hist.get("quoted_card", ""))
     except (ValueError, KeyError, TypeError) as e:
         raise SystemExit(f"export: {path}: not a stage history ({e})")
 
 
-def history(stages):
+def history(stages, quoted_card):
     """What the card needs of each stage, as JSON: the checkpoint state without tensors, the log records the card
-    reads (last answer loss, last held-out evaluation) and the data mix."""
+    reads (last answer loss, last held-out evaluation) and the data mix; and the card of earlier weights that had
+    no history, quoted again by every later card."""
     out = []
     for n, st, lg, mix in stages:
         keep = [r for r in lg if "loss_answer" in r][-1:] + [r for r in lg if "heldout" in r][-1:]
         out.append({"name": n, "state": st, "log": keep,
                     "mix": [[t, L, k] for (t, L), k in sorted(mix.items())]})
-    return out
+    return {"stages": out, "quoted_card": quoted_card}
 
 
 def main(argv=None):
@@ -142,10 +145,11 @@ def main(argv=None):
     ck = stages[-1][1]
     stages = [(n, c["state"], lg, mix) for n, c, lg, mix in stages]
     init = stages[0][1]["args"].get("init")
-    earlier = earlier_stages(init)
+    earlier, earlier_card = earlier_history(init)
     stages = earlier + stages
     init_card = os.path.join(init, "MODEL_CARD.md") if init and os.path.isdir(init) else ""
-    earlier_card = open(init_card).read() if not earlier and init_card and os.path.exists(init_card) else ""
+    if not earlier and not earlier_card and init_card and os.path.exists(init_card):
+        earlier_card = open(init_card).read()
     sd = {k: v.to(DTYPES[args.dtype]) for k, v in ck["model"].items()}
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "config.json"), "w") as f:
@@ -158,7 +162,7 @@ def main(argv=None):
         f.write(card(args.name or os.path.basename(os.path.normpath(args.out)), cfg, n_params,
                      stages, args.dtype, earlier_card))
     with open(os.path.join(args.out, HISTORY), "w") as f:
-        json.dump(history(stages), f, indent=1, default=str)
+        json.dump(history(stages, earlier_card), f, indent=1, default=str)
         f.write("\n")
     return 0
 
