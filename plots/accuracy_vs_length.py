@@ -52,6 +52,9 @@ def main():
         colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
         all_lengths = res.lengths()
         handles = {}
+        shown = {t for _, t in panels}
+        recall_drawn = not a.family and not a.no_recall and any(
+            c.recall is not None for (m, t, _), c in res.cells.items() if m in models and t in shown)
         for i, (family, task) in enumerate(panels):
             ax = axes[i // cols][i % cols]
             for j, m in enumerate(models):
@@ -73,7 +76,6 @@ def main():
                     rec = [(l, c.recall) for l, c in cs if c.recall is not None]
                     if rec and not a.no_recall:
                         ax.plot(*zip(*rec), ":", color=color, linewidth=1.5)
-                        handles["retrieval recall (dotted)"] = Line2D([], [], linestyle=":", color="0.4", linewidth=1.5)
                     band = [(l, c.lo, c.hi) for l, c in cs if c.lo is not None]
                     if band:
                         bx, blo, bhi = zip(*band)
@@ -90,12 +92,13 @@ def main():
             else:
                 ax.set_title(task, fontsize=10)
             if i % cols == 0:
-                ax.set_ylabel("accuracy, recall (%)" if not family and not a.no_recall and any(
-                    c.recall is not None for c in res.cells.values()) else "accuracy (%)")
+                ax.set_ylabel("accuracy, recall (%)" if recall_drawn else "accuracy (%)")
             if i // cols == rows - 1 or i + cols >= len(panels):
                 ax.set_xlabel("context length (tokens)")
         for k in range(len(panels), rows * cols):
             axes[k // cols][k % cols].set_visible(False)
+        if recall_drawn:  # after the models, whose order --models sets
+            handles["retrieval recall (dotted)"] = Line2D([], [], linestyle=":", color="0.4", linewidth=1.5)
         labels = list(handles)
         note = "" if a.family else "  (bands: 95% interval)"
         fig.legend([handles[k] for k in labels], labels, loc="lower center", ncol=min(len(labels), 5), fontsize=8,

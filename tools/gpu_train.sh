@@ -11,14 +11,26 @@
 #
 # Env: MINUTES_SCALE (multiplies every stage's time budget), CURRICULUM_ARGS (more hsa.curriculum flags for every
 # model, e.g. "--stages long --init models/hsa-tiny-stage1" to go on from weights an earlier call brought back),
-# INIT_DIR (each model starts from INIT_DIR/NAME, or else INIT_DIR/NAME-without-its-last-"-suffix", e.g. weights an
-# earlier call brought back; with CURRICULUM_ARGS="--stages ..."), HSA_BIN (skip the build), PYTHON.
+# INIT_DIR (each model starts from INIT_DIR/NAME, or, for a NAME-x%SEED spec, from INIT_DIR/NAME when there is no
+# INIT_DIR/NAME-x: weights an earlier call brought back; with CURRICULUM_ARGS="--stages ..."), HSA_BIN (skip the
+# build), PYTHON.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 recipe=$1
 shift
 OUT=${OUT:-/tmp/hsa-out}
 mkdir -p "$OUT"
+# Initial weights of each model (checked before anything is built or trained).
+declare -A inits=()
+if [ -n "${INIT_DIR:-}" ]; then
+  for spec in "$@"; do
+    base=${spec%\%*}; base=${base%%@*}; name=${base%%:*}
+    cand=("$INIT_DIR/$name")
+    [[ $spec == *%* ]] && cand+=("$INIT_DIR/${name%-*}")
+    for d in "${cand[@]}"; do [ -d "$d" ] && { inits[$name]=$d; break; }; done
+    [ -n "${inits[$name]:-}" ] || { echo "gpu_train: no initial weights for $name (looked for: ${cand[*]})" >&2; exit 1; }
+  done
+fi
 hsa=${HSA_BIN:-}
 if [ -z "$hsa" ]; then
   cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DHSA_CUDA=OFF -DHSA_BUILD_TESTS=OFF -DHSA_BUILD_BENCH=OFF >/dev/null
@@ -47,11 +59,7 @@ for spec in "$@"; do
   if [[ $spec == *@* ]]; then r=${spec#*@}; spec=${spec%%@*}; fi
   name=${spec%%:*}
   cfg=$([ "$spec" != "$name" ] && echo "--config ${spec#*:}" || true)
-  init=""
-  if [ -n "${INIT_DIR:-}" ]; then
-    for d in "$INIT_DIR/$name" "$INIT_DIR/${name%-*}"; do [ -d "$d" ] && { init="--init $d"; break; }; done
-    [ -n "$init" ] || { echo "gpu_train: no initial weights for $name in $INIT_DIR" >&2; exit 1; }
-  fi
+  init=${inits[$name]:+--init ${inits[$name]}}
   # shellcheck disable=SC2086
   OMP_NUM_THREADS=$threads $py -m hsa.curriculum --recipe "$r" $cfg $seed $init --out "/tmp/hsa-run-$name" --data-dir "$data" \
     --hsa "$hsa" --minutes-scale "${MINUTES_SCALE:-1}" ${CURRICULUM_ARGS:-} --export "/tmp/hsa-model-$name" \
@@ -72,6 +80,6 @@ for spec in "$@"; do
   (cd "$m" && sha256sum model.safetensors >model.safetensors.sha256)
   tar czf - -C "$m" . | split -b 15M -d - "$OUT/$name.tgz.part"
   echo "== $name"
-  sed -n '/Held-out/,$p' "$m/MODEL_CARD.md" | grep '^|' || true
+  sed -n '/^## Held-out/,$p' "$m/MODEL_CARD.md" | grep '^|' || true
 done
 exit $status

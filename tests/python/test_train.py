@@ -131,6 +131,8 @@ def test_freeze_keeps_matching_parameters(data):
         run_train(data, data["dir"] / "frozen2", "--freeze", "no_such_tensor")
     with pytest.raises(SystemExit, match="--freeze '\\(': "):
         run_train(data, data["dir"] / "frozen3", "--freeze", "(")
+    with pytest.raises(SystemExit, match="--window must be >= 1"):
+        run_train(data, data["dir"] / "window", "--window", "-1")
 
 
 def test_curriculum_stages_resume_and_card(data):

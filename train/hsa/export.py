@@ -84,7 +84,7 @@ def card(name, cfg, n_params, stages, dtype, earlier_card=""):
               "Exact match: every answer token is the argmax at its position; rows held out by content hash",
               "(never trained on), at the longest length of the last stage.", "",
               "Retrieval weight: the sum of the K slot weights at the answer positions per upper group, averaged",
-              "(near 0: that group's retrieval is switched off).", "",
+              "(stick-breaking weights: near 0 or exactly 1 when the gates are saturated; always 1 with softmax weights).", "",
               "| task | length | rows | exact match | token accuracy | retrieval weight |", "|---|---|---|---|---|---|"]
     for t, v in sorted(last.items()):
         mass = " / ".join(f"{m:.2f}" for m in v.get("retrieval_mass", [])) or "-"

@@ -48,7 +48,7 @@ def autocast(device, precision="bf16"):
 def evaluate(model, ds, device, max_rows=None, precision="bf16"):
     """Teacher-forced exact match per task: every answer token is the argmax at its position. For HSA models also
     the retrieval weight mass per upper group: the sum of the K slot weights at the answer positions, averaged
-    (near 0: that group's retrieval is switched off, the stick-breaking gates saturated)."""
+    (stick-breaking: near 0 or 1 when the gates are saturated; always 1 with softmax weights)."""
     model.eval()
     stats = {}
     # The same rows every time: the first held-out rows of each task at the evaluation length.
@@ -149,6 +149,8 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     device = torch.device(args.device)
     cfg = ModelConfig.from_json(args.config)
+    if args.window < 0:
+        raise SystemExit(f"train: --window must be >= 1 (or 0: the config's), got {args.window}")
     if args.window:
         if cfg.window is None:
             raise SystemExit(f"train: --window: {args.config} has no sliding window (architecture {cfg.architecture})")
