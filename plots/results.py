@@ -246,10 +246,11 @@ def _cell_from_rows(rows):
         vals = [float(r[key]) for r in rows if isinstance(r.get(key), (int, float))]
         return float(fn(vals)) if vals else None
 
+    recall = agg("retrieval_recall", np.mean)
     return Cell(n=n, mean=None if mean is None else 100 * mean, lo=None if lo is None else 100 * lo,
                 hi=None if hi is None else 100 * hi, tps=agg("prefill_tokens_per_second", np.median),
                 host=agg("peak_host_bytes", max), device=agg("peak_device_bytes", max),
-                recall=None if agg("retrieval_recall", np.mean) is None else 100 * agg("retrieval_recall", np.mean))
+                recall=None if recall is None else 100 * recall)
 
 
 def load(run_dirs, need_samples=False):

@@ -20,13 +20,21 @@ recipe=$1
 shift
 OUT=${OUT:-/tmp/hsa-out}
 mkdir -p "$OUT"
+# Every spec NAME[:CONFIG][@RECIPE2][%SEED], parsed once ("-": the recipe's seed / config).
+names=() cfgs=() recipes=() seeds=()
+for spec in "$@"; do
+  seed=-; [[ $spec == *%* ]] && { seed=${spec##*%}; spec=${spec%\%*}; }
+  r=$recipe; [[ $spec == *@* ]] && { r=${spec#*@}; spec=${spec%%@*}; }
+  names+=("${spec%%:*}") recipes+=("$r") seeds+=("$seed")
+  [[ $spec == *:* ]] && cfgs+=("${spec#*:}") || cfgs+=(-)
+done
 # Initial weights of each model (checked before anything is built or trained).
 declare -A inits=()
 if [ -n "${INIT_DIR:-}" ]; then
-  for spec in "$@"; do
-    base=${spec%\%*}; base=${base%%@*}; name=${base%%:*}
+  for i in "${!names[@]}"; do
+    name=${names[i]}
     cand=("$INIT_DIR/$name")
-    [[ $spec == *%* ]] && cand+=("$INIT_DIR/${name%-*}")
+    [ "${seeds[i]}" != - ] && cand+=("$INIT_DIR/${name%-*}")
     for d in "${cand[@]}"; do [ -d "$d" ] && { inits[$name]=$d; break; }; done
     [ -n "${inits[$name]:-}" ] || { echo "gpu_train: no initial weights for $name (looked for: ${cand[*]})" >&2; exit 1; }
   done
@@ -42,37 +50,33 @@ export PYTHONPATH=train PYTHONUNBUFFERED=1
 data=/tmp/hsa-data
 SECONDS=0
 # Every seed's datasets once, before the models start (they share them).
-seeds=$(for spec in "$@"; do [[ $spec == *%* ]] && echo "--seed=${spec##*%}" || echo "--seed=recipe"; done | sort -u)
-for s in $seeds; do
-  [ "$s" = --seed=recipe ] && s=""
+for seed in $(printf '%s\n' "${seeds[@]}" | sort -u); do
+  seed_arg=()
+  [ "$seed" != - ] && seed_arg=(--seed "$seed")
   # shellcheck disable=SC2086
-  $py -m hsa.curriculum --recipe "$recipe" --out /tmp/hsa-prep --data-dir "$data" --hsa "$hsa" $s ${CURRICULUM_ARGS:-} --prepare
+  $py -m hsa.curriculum --recipe "$recipe" --out /tmp/hsa-prep --data-dir "$data" --hsa "$hsa" "${seed_arg[@]}" \
+    ${CURRICULUM_ARGS:-} --prepare
 done
 echo "datasets: $(du -sh "$data" | cut -f1) in ${SECONDS}s"
 # Small models leave the GPU mostly idle and are bound by the CPU's kernel launches: one share of the cores each.
 threads=$(( $(nproc) / $# > 0 ? $(nproc) / $# : 1 ))
 pids=()
-for spec in "$@"; do
-  seed=""
-  if [[ $spec == *%* ]]; then seed="--seed ${spec##*%}"; spec=${spec%\%*}; fi
-  r=$recipe
-  if [[ $spec == *@* ]]; then r=${spec#*@}; spec=${spec%%@*}; fi
-  name=${spec%%:*}
-  cfg=$([ "$spec" != "$name" ] && echo "--config ${spec#*:}" || true)
-  init=${inits[$name]:+--init ${inits[$name]}}
+for i in "${!names[@]}"; do
+  name=${names[i]}
+  opt=()
+  [ "${cfgs[i]}" != - ] && opt+=(--config "${cfgs[i]}")
+  [ "${seeds[i]}" != - ] && opt+=(--seed "${seeds[i]}")
+  [ -n "${inits[$name]:-}" ] && opt+=(--init "${inits[$name]}")
   # shellcheck disable=SC2086
-  OMP_NUM_THREADS=$threads $py -m hsa.curriculum --recipe "$r" $cfg $seed $init --out "/tmp/hsa-run-$name" --data-dir "$data" \
-    --hsa "$hsa" --minutes-scale "${MINUTES_SCALE:-1}" ${CURRICULUM_ARGS:-} --export "/tmp/hsa-model-$name" \
-    --name "$name" >"/tmp/hsa-$name-train.log" 2>&1 &
+  OMP_NUM_THREADS=$threads $py -m hsa.curriculum --recipe "${recipes[i]}" "${opt[@]}" --out "/tmp/hsa-run-$name" \
+    --data-dir "$data" --hsa "$hsa" --minutes-scale "${MINUTES_SCALE:-1}" ${CURRICULUM_ARGS:-} \
+    --export "/tmp/hsa-model-$name" --name "$name" >"/tmp/hsa-$name-train.log" 2>&1 &
   pids+=($!)
 done
 status=0
 for p in "${pids[@]}"; do wait "$p" || status=1; done
 # What comes back from the GPU machine is limited in file count (8): one archive per model, split into parts.
-for spec in "$@"; do
-  spec=${spec%\%*}
-  spec=${spec%%@*}
-  name=${spec%%:*}
+for name in "${names[@]}"; do
   m=/tmp/hsa-model-$name
   [ -f "$m/model.safetensors" ] || { echo "gpu_train: $name was not exported (see its log)" >&2; tail -20 "/tmp/hsa-$name-train.log" >&2; status=1; continue; }
   for d in /tmp/hsa-run-"$name"/*/; do [ -f "$d/log.jsonl" ] && cp "$d/log.jsonl" "$m/log-$(basename "$d").jsonl"; done

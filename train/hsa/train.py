@@ -163,15 +163,14 @@ def main(argv=None):
         model.gumbel_scale = args.gumbel
     if args.freeze:
         try:
-            frozen = [n for n, p in model.named_parameters() if re.search(args.freeze, n)]
+            frozen = [p for n, p in model.named_parameters() if re.search(args.freeze, n)]
         except re.error as e:
             raise SystemExit(f"train: --freeze '{args.freeze}': {e}")
         if not frozen and cfg.is_hsa:
             raise SystemExit(f"train: --freeze '{args.freeze}' matches no parameter of {args.config}")
-        for n, p in model.named_parameters():
-            p.requires_grad_(n not in frozen)
-        print(f"frozen: {len(frozen)} tensors ({sum(dict(model.named_parameters())[n].numel() for n in frozen):,} "
-              "parameters)", file=sys.stderr)
+        for p in frozen:
+            p.requires_grad_(False)
+        print(f"frozen: {len(frozen)} tensors ({sum(p.numel() for p in frozen):,} parameters)", file=sys.stderr)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and p.requires_grad]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2 and p.requires_grad]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
