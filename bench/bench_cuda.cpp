@@ -8,13 +8,16 @@
 //   roofline_gemm/fp32   cublasSgemm 8192^3 in CUBLAS_PEDANTIC_MATH (no TF32; the backend's mode)
 //   roofline_gemm/bf16   cublasGemmEx 8192^3, bf16 in/out, fp32 accumulate (what a bf16 mode could reach)
 //   roofline_copy        cudaMemcpy device-to-device of 1 GiB (counted as 2 GiB moved: read + write)
-//   op/linear/...        Backend::linear at the model's projection shapes, blocks of 256 and 4096 rows
+//   op/linear/M/...      Backend::linear at the model's projection shapes, blocks of 256 and 4096 rows, M = bf16
+//                        (a bf16 matrix from Backend::matrix on backend cuda) or fp32 (backend cuda-fp32)
 //   op/window_attention  Backend::window_attention, 256 queries with a full window of W+1 keys
 //   op/chunk_encoder/... Backend::chunk_encoder, 4 chunks (one 256-token step) and 64 chunks
-//   op/retrieval/L       Backend::retrieval, the last 256 tokens of an L-token context against L/S landmarks
+//   op/retrieval/M/L     Backend::retrieval, the last 256 tokens of an L-token context against L/S landmarks,
+//                        M = bf16 (tensor-core scorer, backend cuda) or fp32 (backend cuda-fp32)
 //   op/chunk_attention/L Backend::chunk_attention, 256 queries, K chunks of S keys each out of L/S chunks
-//   e2e/swa/L, e2e/hsa/L Session prefill of L tokens (random weights and ids) on the cuda backend: the SWA
-//                        baseline (12 SWA layers, no chunk memory) first, then the HSA model
+//   e2e/swa/L, e2e/hsa/L Session prefill of L tokens (random weights and ids) on the cuda backend (bf16 mode):
+//                        the SWA baseline (12 SWA layers, no chunk memory) first, then the HSA model;
+//                        e2e/swa-fp32/L, e2e/hsa-fp32/L the same on cuda-fp32 (HSA_BENCH_E2E_BACKENDS)
 //
 // Timing: CUDA events on the default stream (the backend's stream) around each call, after warm-up calls;
 // Google Benchmark gets each call's time through SetIterationTime (UseManualTime), and the counters below
@@ -54,8 +57,8 @@
 //     D_r per new chunk; once: the LM head V d. All times 4 bytes.
 //
 // Counters of every row: ms (median per call), ms_min, flop, bytes, TFLOP/s and GB/s (from the median),
-// roofline_frac = max(flop / P_F, bytes / P_B) / time with P_F the measured fp32 GEMM peak and P_B the
-// measured copy bandwidth (the backend is fp32 throughout; roofline_gemm/* and roofline_copy rows run first
+// roofline_frac = max(flop / P_F, bytes / P_B) / time with P_F the measured fp32 GEMM peak (bf16 GEMM peak for
+// bf16-mode rows) and P_B the measured copy bandwidth (roofline_gemm/* and roofline_copy rows run first
 // and set the peaks, or the first row that needs them measures them quickly), bf16_frac = TFLOP/s over the
 // measured bf16 GEMM peak; with HSA_PEAK_TFLOPS (fp32; HSA_PEAK_TFLOPS_FP32 also read),
 // HSA_PEAK_TFLOPS_BF16 and HSA_PEAK_GBS in the environment (datasheet figures), also spec_roofline_frac and
@@ -72,6 +75,7 @@
 // "4096 65536 1048576"), HSA_BENCH_E2E_LENGTHS (prefill lengths, default the same; 33554432 = 32M is
 // accepted, but landmark scoring is quadratic: at 32M an hsa prefill is ~1000x the 1M one),
 // HSA_BENCH_E2E_REPS (timed prefills per row; default 5 up to 16K tokens, 3 up to 128K, else 1),
+// HSA_BENCH_E2E_BACKENDS (default "cuda"; "cuda cuda-fp32" adds the fp32 rows),
 // HSA_BENCH_OP_REPS (timed calls per op row, default 20), HSA_BENCH_MODEL_DIR (keep the two random models
 // there and reuse them in later runs). `--print_work` prints the e2e FLOP and byte counts and the parameter
 // counts without a GPU. Without a GPU every row is skipped with the reason.
@@ -306,7 +310,8 @@ const Peaks& need_measured_peaks() {
 }
 
 // Sets the common counters of a row from its per-call times and its work.
-void report(benchmark::State& state, const std::vector<double>& s, double flop, double bytes) {
+// bf16: the row runs in bf16 mode, so its roofline is the bf16 GEMM peak (and the copy bandwidth).
+void report(benchmark::State& state, const std::vector<double>& s, double flop, double bytes, bool bf16 = false) {
   if (s.empty()) return;
   const double t = median(s);
   const double t_min = *std::min_element(s.begin(), s.end());
@@ -324,9 +329,10 @@ void report(benchmark::State& state, const std::vector<double>& s, double flop, 
     const double tb = gbs > 0 ? bytes / (gbs * 1e9) : 0.0;
     return std::max(tf, tb) / t;
   };
-  c["roofline_frac"] = frac(m.fp32_tflops, m.gbs);
+  c["roofline_frac"] = frac(bf16 ? m.bf16_tflops : m.fp32_tflops, m.gbs);
   if (m.bf16_tflops > 0) c["bf16_frac"] = flop / t / 1e12 / m.bf16_tflops;
-  if (spec.fp32_tflops > 0 || spec.gbs > 0) c["spec_roofline_frac"] = frac(spec.fp32_tflops, spec.gbs);
+  if (spec.fp32_tflops > 0 || spec.gbs > 0)
+    c["spec_roofline_frac"] = frac(bf16 ? spec.bf16_tflops : spec.fp32_tflops, spec.gbs);
   if (spec.bf16_tflops > 0) c["spec_bf16_frac"] = flop / t / 1e12 / spec.bf16_tflops;
 }
 
@@ -463,18 +469,24 @@ void BM_RooflineCopy(benchmark::State& state) {
 
 // ---- op rows --------------------------------------------------------------------------------------------------
 
-std::unique_ptr<hsa::Backend> cuda_backend() { return hsa::make_backend("cuda"); }
+// The ops that differ between the modes (linear, retrieval) have a row per mode; the others run the same
+// fp32 kernels in both and use the product's default, "cuda" (bf16 mode).
+std::unique_ptr<hsa::Backend> cuda_backend(const std::string& name = "cuda") { return hsa::make_backend(name); }
 
-void BM_Linear(benchmark::State& state, int n, int in, int out) {
+// bf16: W is a bf16 matrix (Backend::matrix of a host copy), x is rounded to bf16 per call.
+void BM_Linear(benchmark::State& state, int n, int in, int out, bool bf16) {
   guarded(state, [&](benchmark::State& st) {
-    auto be = cuda_backend();
+    auto be = cuda_backend(bf16 ? "cuda" : "cuda-fp32");
     Buf x(be.get(), sizeof(float) * n * in), W(be.get(), sizeof(float) * (size_t)out * in), y(be.get(), sizeof(float) * n * out);
     fill_uniform(be.get(), x.f(), (size_t)n * in, 1);
     fill_uniform(be.get(), W.f(), (size_t)out * in, 2, -0.05f, 0.05f);
-    const auto s = time_calls(st, 3, [&] { be->linear(x.f(), W.f(), nullptr, y.f(), n, in, out, false); });
+    std::vector<float> host((size_t)out * in);
+    be->to_host(host.data(), W.f(), sizeof(float) * host.size());
+    const float* w = bf16 ? be->matrix(host.data(), out, in) : W.f();
+    const auto s = time_calls(st, 3, [&] { be->linear(x.f(), w, nullptr, y.f(), n, in, out, false); });
     const double flop = 2.0 * n * (double)in * out;
-    const double bytes = 4.0 * ((double)n * in + (double)in * out + (double)n * out);
-    report(st, s, flop, bytes);
+    const double bytes = 4.0 * ((double)n * in + (double)n * out) + (bf16 ? 2.0 : 4.0) * in * out;
+    report(st, s, flop, bytes, bf16);
   });
 }
 
@@ -565,13 +577,14 @@ double sum_chunks_visible(int64_t t0, int64_t t1, int S, int64_t cap) {
   return sum;
 }
 
-void BM_Retrieval(benchmark::State& state, int64_t L) {
+// bf16: the tensor-core scorer of retrieval_tc.cu; else the fp32 one of retrieval.cu.
+void BM_Retrieval(benchmark::State& state, int64_t L, bool bf16) {
   guarded(state, [&](benchmark::State& st) {
     const hsa::ModelConfig cfg = paper_hsa();
     const hsa::HsaConfig& h = *cfg.hsa;
     const int n = kStep, Dr = h.retrieval_dim, hr = h.retrieval_heads(), S = h.chunk_size, K = h.topk;
     const int64_t pos0 = L - n, n_chunks = L / S;
-    auto be = cuda_backend();
+    auto be = cuda_backend(bf16 ? "cuda" : "cuda-fp32");
     Buf qr(be.get(), sizeof(float) * n * Dr), lmk(be.get(), sizeof(float) * n_chunks * Dr);
     Buf ids(be.get(), sizeof(int32_t) * n * hr * K), wts(be.get(), sizeof(float) * n * hr * K);
     fill_uniform(be.get(), qr.f(), (size_t)n * Dr, 11);
@@ -581,7 +594,7 @@ void BM_Retrieval(benchmark::State& state, int64_t L) {
     const double flop = 2.0 * Dr * sum_chunks_visible(pos0, pos0 + n, S, n_chunks);
     const double visible = (double)std::min<int64_t>((pos0 + n - 1) / S, n_chunks);
     const double bytes = 4.0 * ((double)n * Dr + visible * Dr) + 8.0 * n * hr * K;
-    report(st, s, flop, bytes);
+    report(st, s, flop, bytes, bf16);
     st.counters["length"] = (double)L;
   });
 }
@@ -735,17 +748,17 @@ std::map<int64_t, double>& swa_seconds() {
   return m;
 }
 
-void BM_Prefill(benchmark::State& state, const std::string& name, int64_t L) {
+void BM_Prefill(benchmark::State& state, const std::string& name, int64_t L, const std::string& backend) {
   guarded(state, [&](benchmark::State& st) {
     // Fail early (as a skipped row) without a GPU, before writing a 1 GB model.
-    cuda_backend();
+    cuda_backend(backend);
     const auto m = model(name);
     hsa::Rng rng(kTokenSeed);
     std::vector<int32_t> ids((size_t)L);
     for (auto& id : ids) id = (int32_t)rng.below((uint64_t)m->config().vocab_size);
     const std::span<const int32_t> all(ids);
     hsa::SessionOptions o;
-    o.backend = "cuda";
+    o.backend = backend;
     o.expected_tokens = L;  // as hsa run / score / eval do: chunk memory allocated once, not doubled
     GpuTimer timer;
     std::vector<double> s;
@@ -772,7 +785,7 @@ void BM_Prefill(benchmark::State& state, const std::string& name, int64_t L) {
         peak = std::max(peak, (double)(hsa::device_peak_bytes() - in_use_before));
       session.reset();
     }
-    report(st, s, prefill_flop(m->config(), kStep, L), prefill_bytes(m->config(), kStep, L));
+    report(st, s, prefill_flop(m->config(), kStep, L), prefill_bytes(m->config(), kStep, L), backend == "cuda");
     const double t = median(s);
     auto& c = st.counters;
     c["length"] = (double)L;
@@ -782,8 +795,8 @@ void BM_Prefill(benchmark::State& state, const std::string& name, int64_t L) {
     c["dev_mem_GiB"] = mem / (double)(1ull << 30);
     if (peak >= 0) c["dev_peak_GiB"] = peak / (double)(1ull << 30);
     if (name == "swa")
-      swa_seconds()[L] = t;
-    else if (auto it = swa_seconds().find(L); it != swa_seconds().end())
+      swa_seconds()[L * 2 + (backend == "cuda")] = t;
+    else if (auto it = swa_seconds().find(L * 2 + (backend == "cuda")); it != swa_seconds().end())
       c["vs_swa"] = t / it->second;
   });
 }
@@ -802,28 +815,39 @@ void register_all() {
             I = c.intermediate_size;
   const std::vector<std::tuple<std::string, int, int>> shapes = {
       {"q_o", d, qd}, {"kv", d, kvd}, {"gate_up", d, I}, {"down", I, d}};
-  for (int n : {kStep, 4096})
-    for (const auto& [what, in, out] : shapes) {
-      if (what == "kv" && kvd == qd) continue;  // the same shape as q/o without GQA
-      const std::string nm = "op/linear/" + what + "/n" + std::to_string(n) + "_" + std::to_string(in) + "x" + std::to_string(out);
-      RegisterBenchmark(nm.c_str(), BM_Linear, n, in, out)->Iterations(op_reps)->UseManualTime()->Unit(benchmark::kMillisecond);
-    }
+  for (bool bf16 : {true, false})
+    for (int n : {kStep, 4096})
+      for (const auto& [what, in, out] : shapes) {
+        if (what == "kv" && kvd == qd) continue;  // the same shape as q/o without GQA
+        const std::string nm = std::string("op/linear/") + (bf16 ? "bf16/" : "fp32/") + what + "/n" + std::to_string(n) +
+                               "_" + std::to_string(in) + "x" + std::to_string(out);
+        RegisterBenchmark(nm.c_str(), BM_Linear, n, in, out, bf16)->Iterations(op_reps)->UseManualTime()->Unit(benchmark::kMillisecond);
+      }
   RegisterBenchmark("op/window_attention/n256_W512", BM_WindowAttention)->Iterations(op_reps)->UseManualTime()->Unit(benchmark::kMillisecond);
   for (int N : {kStep / c.hsa->chunk_size, 4096 / c.hsa->chunk_size})
     RegisterBenchmark(("op/chunk_encoder/N" + std::to_string(N)).c_str(), BM_ChunkEncoder, N)
         ->Iterations(op_reps)->UseManualTime()->Unit(benchmark::kMillisecond);
   for (int64_t L : env_lengths("HSA_BENCH_LENGTHS", "4096 65536 1048576")) {
-    RegisterBenchmark(("op/retrieval/" + len_name(L)).c_str(), BM_Retrieval, L)
-        ->Iterations(op_reps)->UseManualTime()->Unit(benchmark::kMillisecond);
+    for (bool bf16 : {true, false})
+      RegisterBenchmark((std::string("op/retrieval/") + (bf16 ? "bf16/" : "fp32/") + len_name(L)).c_str(), BM_Retrieval, L, bf16)
+          ->Iterations(op_reps)->UseManualTime()->Unit(benchmark::kMillisecond);
     RegisterBenchmark(("op/chunk_attention/" + len_name(L)).c_str(), BM_ChunkAttention, L)
         ->Iterations(op_reps)->UseManualTime()->Unit(benchmark::kMillisecond);
   }
+  const char* be_env = std::getenv("HSA_BENCH_E2E_BACKENDS");
+  std::vector<std::string> backends;
+  for (std::istringstream in(be_env ? be_env : "cuda"); in;) {
+    std::string b;
+    if (in >> b) backends.push_back(b);
+  }
   for (int64_t L : env_lengths("HSA_BENCH_E2E_LENGTHS", "4096 65536 1048576")) {
     const int reps = env_int("HSA_BENCH_E2E_REPS", L <= 16384 ? 5 : L <= 131072 ? 3 : 1);
-    // The baseline first, so the hsa row of the same length can report its ratio to it.
-    for (const std::string name : {"swa", "hsa"})
-      RegisterBenchmark(("e2e/" + name + "/" + len_name(L)).c_str(), BM_Prefill, name, L)
-          ->Iterations(reps)->UseManualTime()->Unit(benchmark::kMillisecond);
+    // The baseline first, so the hsa row of the same length and backend can report its ratio to it.
+    for (const std::string& backend : backends)
+      for (const std::string name : {"swa", "hsa"})
+        RegisterBenchmark(("e2e/" + name + (backend == "cuda" ? "" : "-" + backend.substr(backend.find('-') + 1)) + "/" +
+                           len_name(L)).c_str(), BM_Prefill, name, L, backend)
+            ->Iterations(reps)->UseManualTime()->Unit(benchmark::kMillisecond);
   }
 }
 
@@ -868,7 +892,8 @@ int main(int argc, char** argv) {
       benchmark::AddCustomContext("card", "none (no CUDA device)");
     cudaGetLastError();
   }
-  benchmark::AddCustomContext("model", "paper-size swa_hsa / swa, fp32, random weights (bench/bench_cuda.cpp)");
+  benchmark::AddCustomContext("model", "paper-size swa_hsa / swa, random weights (bench/bench_cuda.cpp); e2e/<model>/L in "
+                                      "bf16 mode (backend cuda), e2e/<model>-fp32/L on cuda-fp32");
   benchmark::AddCustomContext("step_tokens", std::to_string(kStep));
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -82,6 +82,10 @@ class Backend {
   // A model weight (fp32 host data of n floats, alive as long as the model) as a backend pointer. The CPU
   // backend uses the host data in place; a GPU backend uploads it once.
   virtual const float* weight(const float* host, size_t n) = 0;
+  // A projection matrix (rows, cols) that is only ever the W of linear(). A backend may store it in its own
+  // format (the cuda backend in bf16 mode: bf16) and return a pointer that only its linear() reads; by
+  // default it is weight().
+  virtual const float* matrix(const float* host, int rows, int cols) { return weight(host, (size_t)rows * cols); }
 
   // ---- dense ops ----------------------------------------------------------------------------------------
   // x[i] = table[ids[i]] for n tokens of width d; ids are host memory and already range-checked.
@@ -126,12 +130,20 @@ class Backend {
                                const float* weights, const ChunkAttentionParams& p, float* out) = 0;
 };
 
-// "cpu" (the fp32 reference) or "cuda" (fp32 on the first GPU, engine/cuda/); anything else is an
-// hsa::Error listing the available backends.
+// The backends: "cpu" (the fp32 reference), "cpu-bf16" (a naive bf16 model on the CPU: weights and every
+// op's output rounded to bf16, the yardstick of the GPU's bf16 mode, engine/cpu/backend_bf16ref.cpp),
+// "cuda" (the first GPU in bf16 mode: bf16 matrices and landmark scores on the tensor cores, fp32
+// accumulation and activations) and "cuda-fp32" (the first GPU, fp32 throughout, exact against "cpu" to
+// fp32 rounding); anything else is an hsa::Error listing them.
 std::unique_ptr<Backend> make_backend(const std::string& name);
-// The "cuda" backend (engine/cuda/backend_cuda.cu). hsa::Error "no CUDA device: ..." when the runtime sees
+// The names make_backend() takes, and whether one runs on a GPU.
+const std::vector<std::string>& backend_names();
+bool is_gpu_backend(const std::string& name);
+// The cuda backends (engine/cuda/backend_cuda.cu). hsa::Error "no CUDA device: ..." when the runtime sees
 // no GPU, and "cuda backend not built ..." in builds without nvcc (engine/nocuda/).
-std::unique_ptr<Backend> make_cuda_backend();
+std::unique_ptr<Backend> make_cuda_backend(bool bf16);
+// The naive bf16 reference wrapped around a cpu backend (engine/cpu/backend_bf16ref.cpp).
+std::unique_ptr<Backend> make_bf16_reference_backend(std::unique_ptr<Backend> cpu);
 
 // A typed buffer in a backend's memory; `resize` can keep the contents (for caches that grow).
 template <class T>

@@ -285,18 +285,24 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions opts)
     for (int64_t e : shape) n *= (size_t)e;
     return be->weight(wt.get(name), n);
   };
+  // The W of a linear(): the backend may keep it in its own format (bf16 on the GPU).
+  auto M = [&](const std::string& name) -> const float* {
+    const auto& shape = wt.shape(name);
+    if (shape.size() != 2) throw Error("session: tensor '" + name + "' is not a matrix");
+    return be->matrix(wt.get(name), (int)shape[0], (int)shape[1]);
+  };
   auto Wopt = [&](const std::string& name) -> const float* { return wt.has(name) ? W(name) : nullptr; };
   auto attn_weights = [&](const std::string& p, const std::string& norm) {
     AttnWeights a;
     a.norm = W(norm);
-    a.wq = W(p + "q_proj.weight"), a.wk = W(p + "k_proj.weight"), a.wv = W(p + "v_proj.weight");
-    a.wo = W(p + "o_proj.weight");
+    a.wq = M(p + "q_proj.weight"), a.wk = M(p + "k_proj.weight"), a.wv = M(p + "v_proj.weight");
+    a.wo = M(p + "o_proj.weight");
     if (c.qk_norm) a.q_norm = W(p + "q_norm.weight"), a.k_norm = W(p + "k_norm.weight");
     return a;
   };
   auto mlp_weights = [&](const std::string& p) {
-    return MlpWeights{W(p + "mlp_norm.weight"), W(p + "mlp.gate_proj.weight"), W(p + "mlp.up_proj.weight"),
-                      W(p + "mlp.down_proj.weight")};
+    return MlpWeights{W(p + "mlp_norm.weight"), M(p + "mlp.gate_proj.weight"), M(p + "mlp.up_proj.weight"),
+                      M(p + "mlp.down_proj.weight")};
   };
   auto make_cache = [&](KVCache& kc) { kc.k.bind(be), kc.v.bind(be); };
   auto swa_layer = [&](const std::string& p) {
@@ -309,7 +315,7 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions opts)
 
   s.embed = W("embed.weight");
   s.final_norm = W("final_norm.weight");
-  s.lm_head = c.tie_word_embeddings ? s.embed : W("lm_head.weight");
+  s.lm_head = c.tie_word_embeddings ? M("embed.weight") : M("lm_head.weight");
   const int n_lower = c.is_hsa() ? c.num_lower_layers : c.num_lower_layers + c.num_upper_layers;
   for (int i = 0; i < n_lower; ++i) s.lower.push_back(swa_layer("lower." + std::to_string(i) + "."));
 
@@ -325,21 +331,21 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions opts)
       const std::string p = "memory.encoder.layers." + std::to_string(l) + ".";
       EncoderLayerWeights L;
       L.attn_norm = W(p + "attn_norm.weight");
-      L.wq = W(p + "attn.q_proj.weight"), L.bq = W(p + "attn.q_proj.bias");
-      L.wk = W(p + "attn.k_proj.weight"), L.bk = W(p + "attn.k_proj.bias");
-      L.wv = W(p + "attn.v_proj.weight"), L.bv = W(p + "attn.v_proj.bias");
-      L.wo = W(p + "attn.o_proj.weight");
+      L.wq = M(p + "attn.q_proj.weight"), L.bq = W(p + "attn.q_proj.bias");
+      L.wk = M(p + "attn.k_proj.weight"), L.bk = W(p + "attn.k_proj.bias");
+      L.wv = M(p + "attn.v_proj.weight"), L.bv = W(p + "attn.v_proj.bias");
+      L.wo = M(p + "attn.o_proj.weight");
       L.q_norm = W(p + "attn.q_norm.weight"), L.k_norm = W(p + "attn.k_norm.weight");
       L.mlp_norm = W(p + "mlp_norm.weight");
-      L.w_gate = W(p + "mlp.gate_proj.weight"), L.w_up = W(p + "mlp.up_proj.weight");
-      L.w_down = W(p + "mlp.down_proj.weight");
+      L.w_gate = M(p + "mlp.gate_proj.weight"), L.w_up = M(p + "mlp.up_proj.weight");
+      L.w_down = M(p + "mlp.down_proj.weight");
       e.layers.push_back(L);
     }
     e.cls = (ec.layers > 0 && ec.landmark == "cls") ? W("memory.encoder.cls") : nullptr;
     e.norm = W("memory.encoder.norm.weight");
-    s.w_lmk = W("memory.lmk_proj.weight");
-    s.w_memk = W("memory.k_proj.weight");
-    s.w_memv = W("memory.v_proj.weight");
+    s.w_lmk = M("memory.lmk_proj.weight");
+    s.w_memk = M("memory.k_proj.weight");
+    s.w_memv = M("memory.v_proj.weight");
     s.memk_norm = Wopt("memory.k_norm.weight");
     s.mem_k.bind(be, opts_.chunk_memory_on_host), s.mem_v.bind(be, opts_.chunk_memory_on_host);
     s.landmarks.bind(be);
@@ -349,7 +355,7 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions opts)
       UpperGroup& G = s.groups[gi];
       const std::string p = "upper." + std::to_string(gi) + ".";
       G.ret_norm = W(p + "retrieval.norm.weight");
-      G.ret_q = W(p + "retrieval.q_proj.weight");
+      G.ret_q = M(p + "retrieval.q_proj.weight");
       if (hc.lmk_norm) {
         G.ret_q_norm = W(p + "retrieval.q_norm.weight");
         G.ret_lmk_norm = W(p + "retrieval.lmk_norm.weight");
@@ -361,9 +367,9 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions opts)
         make_cache(G.fused_swa.cache);
       }
       G.hsa_norm = W(p + "hsa.attn_norm.weight");
-      G.hsa_q = W(p + "hsa.q_proj.weight");
+      G.hsa_q = M(p + "hsa.q_proj.weight");
       G.hsa_q_norm = hc.qk_norm ? W(p + "hsa.q_norm.weight") : nullptr;
-      G.hsa_o = W(p + "hsa.o_proj.weight");
+      G.hsa_o = M(p + "hsa.o_proj.weight");
       G.mlp = mlp_weights(p + "hsa.");
       for (int r = 0; r < c.swa_layers_per_group(); ++r)
         G.swa.push_back(swa_layer(p + "swa." + std::to_string(r) + "."));

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/backend.h"
 #include "engine/device_info.h"
 #include "engine/error.h"
 #include "engine/planner.h"
@@ -98,12 +99,13 @@ bool check_plan(const ModelConfig& cfg, int64_t tokens, int64_t block, uint64_t 
                 const std::string& chunk_memory) {
   const std::vector<MemoryPlan> plans = plan_memory(cfg, tokens, block);
   const MemoryPlan& fp32 = plan_for(plans, "cpu");
-  if (backend != "cuda") {
+  if (!is_gpu_backend(backend)) {
     check_fits(fp32, memory_limit, tokens);
     return false;
   }
-  // The cuda backend allocates the fp32 plan's contents on the device, or its chunk K/V in pinned host memory
-  // (the planner's "cuda" and "cuda-host" placements describe the later bf16 mode).
+  // The cuda backends keep activations, caches and chunk memory in fp32 (bf16 mode stores only the matrices
+  // as bf16), so the fp32 plan is what they allocate on the device (an upper bound in bf16 mode), or with its
+  // chunk K/V in pinned host memory.
   const bool on_host = chunk_memory_on_host(fp32, device_free_memory(), memory_limit, tokens, chunk_memory);
   if (on_host) std::fprintf(stderr, "chunk memory: pinned host memory (the rest does not fit on the device with it)\n");
   return on_host;

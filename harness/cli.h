@@ -55,7 +55,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0);
 std::string read_file(const std::string& path, const std::string& what = "file");
 // Refuses a run of `tokens` tokens whose memory plan does not fit, before anything is allocated (the message
 // carries the plan's figure): on backend "cpu" the fp32 plan against `memory_limit` bytes of host memory; on
-// "cuda" (fp32 on the device) the same fp32 figures against the device's free memory, with chunk K/V moved to
+// "cuda" / "cuda-fp32" the same fp32 figures against the device's free memory, with chunk K/V moved to
 // `memory_limit` bytes of pinned host memory as `chunk_memory` (auto | device | host) allows.
 // Returns whether the chunk memory goes to pinned host memory (see chunk_memory_on_host in engine/planner.h).
 bool check_plan(const ModelConfig& cfg, int64_t tokens, int64_t block, uint64_t memory_limit,

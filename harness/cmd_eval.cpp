@@ -460,8 +460,8 @@ int cmd_eval(int argc, char** argv) {
   if (sharded) std::tie(shard, num_shards) = parse_shard(args.get("shard"));
   ctx.memory_limit = args.has("memory-limit") ? static_cast<uint64_t>(parse_length(args.get("memory-limit"))) : available_host_memory();
   ctx.device = cpu_name();
-  if (spec.backend == "cuda" && spec.devices.size() <= 1) {  // (with several devices, each worker checks its own)
-    make_backend("cuda");  // no device: fail here, before any file of the run is written
+  if (is_gpu_backend(spec.backend) && spec.devices.size() <= 1) {  // (with several devices, each worker checks its own)
+    make_backend(spec.backend);  // no device: fail here, before any file of the run is written
     const std::string gpus = device_summary();
     ctx.device = gpus.substr(0, gpus.find('\n'));
   }

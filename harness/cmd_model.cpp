@@ -1,4 +1,4 @@
-// `hsa plan`, `hsa run`, `hsa score`: the engine from the command line (--backend cpu or cuda).
+// `hsa plan`, `hsa run`, `hsa score`: the engine from the command line (--backend cpu, cuda, cuda-fp32 or cpu-bf16).
 //
 // run and score check the memory plan against the host's available memory before a session allocates
 // anything, and check that the tokenizer belongs to the model (vocab size).
@@ -44,7 +44,7 @@ void check_engine_flags(const Args& args) { check_chunk_memory_choice(args.get("
 
 // Flags every engine command takes after its own.
 std::vector<Flag> with_engine_flags(std::vector<Flag> own) {
-  own.push_back({"backend", "B", "engine backend: cpu (fp32 reference) or cuda (fp32 on the GPU)", "cpu"});
+  own.push_back({"backend", "B", "engine backend: cpu (fp32 reference), cuda (GPU, bf16 matrices and landmark scores, fp32 accumulation), cuda-fp32 (GPU, fp32 throughout) or cpu-bf16 (naive bf16 reference)", "cpu"});
   own.push_back({"block", "N", "prefill block size", "256"});
   own.push_back({"tokenizer", "PATH", "tokenizer (default: DIR/tokenizer.model)", ""});
   own.push_back({"memory-limit", "BYTES", "refuse runs needing more host memory (K/M/G suffixes; default: available)", ""});

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "engine/backend.h"
 #include "engine/error.h"
 #include "generators/generator.h"
 #include "generators/rng.h"
@@ -188,7 +189,14 @@ void validate_sweep(const SweepSpec& s) {
   if (s.tasks.empty()) throw Error("tasks: empty task list (give task names or 'ruler' / 'babilong')");
   if (s.lengths.empty()) throw Error("lengths: no length given (e.g. \"4K-64K*2\")");
   if (s.n < 1) throw Error("n: must be at least 1");
-  if (s.backend != "cpu" && s.backend != "cuda") throw Error("backend: unknown backend '" + s.backend + "' (cpu, cuda)");
+  {
+    const auto& names = backend_names();
+    if (std::find(names.begin(), names.end(), s.backend) == names.end()) {
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      throw Error("backend: unknown backend '" + s.backend + "' (" + list + ")");
+    }
+  }
   for (const auto& t : s.tasks) {
     if (t == "qa_1" && s.squad.empty())
       throw Error("squad: task qa_1 needs the SQuAD v2.0 dev json: set \"squad\" in the spec or pass --squad PATH");

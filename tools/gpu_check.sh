@@ -15,6 +15,9 @@
 # GPU_CHECK_BENCH_LENGTHS (contexts of the retrieval / chunk-attention op rows, default "4096 65536 1048576");
 # GPU_CHECK_BENCH_E2E_LENGTHS (paper-size prefill lengths, one process each, default "4096 65536"; add
 # 1048576 for 1M, ~1-2 min more; 33554432 (32M) only with a large budget: landmark scoring is quadratic);
+# GPU_CHECK_BENCH_E2E_BACKENDS (default "cuda cuda-fp32": bf16 mode and fp32 rows); GPU_CHECK_PERF_BACKENDS
+# (backends of the hsa-tiny prefill step, default "cuda cuda-fp32"); GPU_CHECK_PROFILE_TOKENS (default 262144:
+# one hsa-tiny prefill in bf16 mode with HSA_CUDA_PROFILE=1, device time per op in profile.log; 0 skips);
 # GPU_CHECK_BENCH_TIMEOUT_S (per benchmark process, default 180); GPU_CHECK_SDPA_BUDGET_S (default 45);
 # HSA_PEAK_TFLOPS / HSA_PEAK_TFLOPS_BF16 / HSA_PEAK_GBS (datasheet peaks, passed on to the benchmark).
 set -uo pipefail
@@ -29,6 +32,9 @@ skip_steps=" ${GPU_CHECK_SKIP:-} "
 bench_lengths=${GPU_CHECK_BENCH_LENGTHS:-4096 65536 1048576}
 bench_e2e_lengths=${GPU_CHECK_BENCH_E2E_LENGTHS:-4096 65536}
 bench_timeout=${GPU_CHECK_BENCH_TIMEOUT_S:-180}
+bench_e2e_backends=${GPU_CHECK_BENCH_E2E_BACKENDS:-cuda cuda-fp32}
+perf_backends=${GPU_CHECK_PERF_BACKENDS:-cuda cuda-fp32}
+profile_tokens=${GPU_CHECK_PROFILE_TOKENS:-262144}
 build=build-cuda-check
 SECONDS=0
 status=0
@@ -79,7 +85,7 @@ if ! cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHSA_CUDA=ON -D
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHSA_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90a \
     -DHSA_BUILD_BENCH=OFF >>"$out/configure.log" 2>&1
 fi
-build_targets=(hsa_tests)
+build_targets=(hsa_tests hsa)
 if [ "$with_bench" = ON ]; then build_targets+=(hsa_bench_cuda); fi
 if cmake --build "$build" -j"$(nproc)" --target "${build_targets[@]}" >"$out/build.log" 2>&1; then
   row build PASS "${SECONDS}s, $(nproc) cores, targets ${build_targets[*]}"
@@ -107,7 +113,8 @@ if in_budget "cuda tests" tests; then
   skipped=$(count SKIPPED "$out/cuda_tests.log")
   worst_model=$(sed -n 's/^\[ variant \] .* = //p' "$out/cuda_tests.log" | sort -g | tail -1)
   worst_stream=$(sed -n 's/^\[ stream \] .* = //p' "$out/cuda_tests.log" | sort -g | tail -1)
-  detail="$ok passed, $failed failed, $skipped skipped (rc $rc, $((SECONDS - t0))s); max logits rel cuda vs cpu ${worst_model:-?}, max streaming rel ${worst_stream:-?}"
+  worst_bf16=$(sed -n 's/^\[ bf16 \] .*: l2 rel error vs fp32 cpu: cuda \([^,]*\),.*/\1/p' "$out/cuda_tests.log" | sort -g | tail -1)
+  detail="$ok passed, $failed failed, $skipped skipped (rc $rc, $((SECONDS - t0))s); max logits rel cuda vs cpu ${worst_model:-?}, max streaming rel ${worst_stream:-?}, max bf16 l2 rel vs fp32 cpu ${worst_bf16:-?}"
   if [ "$rc" -eq 0 ] && [ "$ok" -gt 0 ] && [ "$skipped" -eq 0 ]; then row "cuda tests" PASS "$detail"; else row "cuda tests" FAIL "$detail"; fi
   grep -E "^\[  FAILED  \] .*\(" "$out/cuda_tests.log" | head -20
 fi
@@ -146,7 +153,8 @@ if [ "$with_bench" = ON ]; then
   fi
   for L in $bench_e2e_lengths; do
     in_budget "bench e2e L=$L" e2e || continue
-    run_bench "bench e2e L=$L" "bench_cuda_e2e_$L.json" '^(roofline|e2e/)' HSA_BENCH_E2E_LENGTHS="$L"
+    run_bench "bench e2e L=$L" "bench_cuda_e2e_$L.json" '^(roofline|e2e/)' HSA_BENCH_E2E_LENGTHS="$L" \
+      HSA_BENCH_E2E_BACKENDS="$bench_e2e_backends"
   done
 fi
 if in_budget "sdpa baseline" sdpa; then
@@ -190,25 +198,39 @@ sanitize() {  # tool, gtest filter, time limit
   else row "$tool" FAIL "a test failed under $tool: $detail"; fi
 }
 if [ -x "$sanitizer" ]; then
-  sanitize memcheck 'CudaOps.*:CudaVariants/CudaModel.MatchesCpuBackend/default' 120
-  sanitize racecheck 'CudaOps.Retrieval*:CudaOps.ChunkEncoder:CudaOps.WindowAttentionOverARing' 90
+  sanitize memcheck 'CudaOps.*:CudaBf16Ops.*:CudaVariants/CudaModel.MatchesCpuBackend/default:CudaVariants/CudaModel.Bf16WithinTwiceTheErrorOfNaiveBf16/default' 150
+  sanitize racecheck 'CudaOps.Retrieval*:CudaBf16Ops.Retrieval*:CudaOps.ChunkEncoder:CudaOps.WindowAttentionOverARing' 120
 else
   row sanitizer SKIP "compute-sanitizer not found"
 fi
 
 # ---- throughput --------------------------------------------------------------------------------------------------
 for L in $lengths; do
-  in_budget "prefill L=$L" perf || continue
-  t0=$SECONDS
-  HSA_PERF_TOKENS=$L timeout 150 "$tests" --gtest_also_run_disabled_tests --gtest_filter='CudaPerf.*' \
-    >"$out/perf_$L.log" 2>&1
-  rc=$?
-  hsa_tps=$(sed -n 's/^\[ perf \] cuda hsa-tiny prefill .*tokens_per_s=//p' "$out/perf_$L.log")
-  swa_tps=$(sed -n 's/^\[ perf \] cuda swa prefill .*tokens_per_s=//p' "$out/perf_$L.log")
-  ratio=$(sed -n 's/^\[ perf \] cuda hsa-tiny\/swa time ratio .*: //p' "$out/perf_$L.log")
-  detail="hsa-tiny ${hsa_tps:-?} tok/s, swa baseline ${swa_tps:-?} tok/s, time ratio ${ratio:-?} (rc $rc, $((SECONDS - t0))s)"
-  if [ "$rc" -eq 0 ] && [ -n "$hsa_tps" ]; then row "prefill L=$L" PASS "$detail"; else row "prefill L=$L" FAIL "$detail"; fi
+  for B in $perf_backends; do
+    in_budget "prefill $B L=$L" perf || continue
+    t0=$SECONDS
+    HSA_PERF_TOKENS=$L HSA_PERF_BACKEND=$B timeout 150 "$tests" --gtest_also_run_disabled_tests --gtest_filter='CudaPerf.*' \
+      >"$out/perf_${B}_$L.log" 2>&1
+    rc=$?
+    hsa_tps=$(sed -n "s/^\[ perf \] $B hsa-tiny prefill .*tokens_per_s=//p" "$out/perf_${B}_$L.log")
+    swa_tps=$(sed -n "s/^\[ perf \] $B swa prefill .*tokens_per_s=//p" "$out/perf_${B}_$L.log")
+    ratio=$(sed -n "s/^\[ perf \] $B hsa-tiny\/swa time ratio .*: //p" "$out/perf_${B}_$L.log")
+    detail="hsa-tiny ${hsa_tps:-?} tok/s, swa baseline ${swa_tps:-?} tok/s, time ratio ${ratio:-?} (rc $rc, $((SECONDS - t0))s)"
+    if [ "$rc" -eq 0 ] && [ -n "$hsa_tps" ]; then row "prefill $B L=$L" PASS "$detail"; else row "prefill $B L=$L" FAIL "$detail"; fi
+  done
 done
+# Where the time of a prefill goes: device time per op (synchronized after each op, so slower than above).
+if [ "$profile_tokens" != 0 ] && in_budget "profile L=$profile_tokens" perf; then
+  t0=$SECONDS
+  HSA_CUDA_PROFILE=1 HSA_PERF_TOKENS=$profile_tokens HSA_PERF_BACKEND=cuda timeout 150 "$tests" \
+    --gtest_also_run_disabled_tests --gtest_filter='CudaPerf.*' >"$out/profile.log" 2>&1
+  rc=$?
+  # the last table printed is the timed hsa-tiny session's (each session's backend prints its own on exit)
+  top=$(awk '/^HSA_CUDA_PROFILE \(cuda backend\)/ {n = 0; top = ""; next} /^  op / {next}
+             /^  [a-z_]+ / && n < 3 {top = top $1 " " $6 ", "; n++} END {print top}' "$out/profile.log")
+  if [ "$rc" -eq 0 ]; then row "profile L=$profile_tokens" PASS "top ops (share of device time): ${top:-?} (${SECONDS}s; profile.log)"
+  else row "profile L=$profile_tokens" FAIL "rc $rc; see profile.log"; fi
+fi
 
 summary
 exit $status

@@ -99,10 +99,19 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
+const std::vector<std::string>& backend_names() {
+  static const std::vector<std::string> names{"cpu", "cpu-bf16", "cuda", "cuda-fp32"};
+  return names;
+}
+
+bool is_gpu_backend(const std::string& name) { return name == "cuda" || name == "cuda-fp32"; }
+
 std::unique_ptr<Backend> make_backend(const std::string& name) {
   if (name == "cpu") return std::make_unique<CpuBackend>();
-  if (name == "cuda") return make_cuda_backend();
-  throw Error("unknown backend '" + name + "' (available: cpu, cuda)");
+  if (name == "cpu-bf16") return make_bf16_reference_backend(std::make_unique<CpuBackend>());
+  if (name == "cuda") return make_cuda_backend(true);
+  if (name == "cuda-fp32") return make_cuda_backend(false);
+  throw Error("unknown backend '" + name + "' (available: cpu, cpu-bf16, cuda, cuda-fp32)");
 }
 
 }  // namespace hsa

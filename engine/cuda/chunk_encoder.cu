@@ -41,7 +41,7 @@ __global__ void split_kernel(const float* z, int N, int S, int T, int d, bool cl
 
 }  // namespace
 
-void chunk_encoder(cublasHandle_t blas, const float* X, int n_chunks, const EncoderWeights& w, float* E,
+void chunk_encoder(const Gemm& gemm, const float* X, int n_chunks, const EncoderWeights& w, float* E,
                    float* pooled, Scratch& work) {
   // N chunks, S tokens each, T rows per chunk, R rows in all; d hidden; He/Hkv heads of dh; Ie MLP width.
   const int N = n_chunks, S = w.chunk, d = w.d, dh = w.dh, He = w.heads, Hkv = w.kv_heads, Ie = w.inter;
@@ -64,20 +64,20 @@ void chunk_encoder(cublasHandle_t blas, const float* X, int n_chunks, const Enco
   check_launch("chunk_encoder (assemble)");
   for (const EncoderLayerWeights& L : w.layers) {
     rmsnorm(z, L.attn_norm, h, R, d, w.eps);
-    linear(blas, h, L.wq, L.bq, q, R, d, He * dh, false);
-    linear(blas, h, L.wk, L.bk, k, R, d, Hkv * dh, false);
-    linear(blas, h, L.wv, L.bv, v, R, d, Hkv * dh, false);
+    linear(gemm, h, L.wq, L.bq, q, R, d, He * dh, false);
+    linear(gemm, h, L.wk, L.bk, k, R, d, Hkv * dh, false);
+    linear(gemm, h, L.wv, L.bv, v, R, d, Hkv * dh, false);
     rmsnorm(q, L.q_norm, q, (int64_t)R * He, dh, w.eps);
     rmsnorm(k, L.k_norm, k, (int64_t)R * Hkv, dh, w.eps);
     rope(q, R, He, dh, 0, T, w.rope_theta);
     rope(k, R, Hkv, dh, 0, T, w.rope_theta);
     group_attention(q, k, v, N, T, He, Hkv, dh, a);
-    linear(blas, a, L.wo, nullptr, z, R, He * dh, d, true);
+    linear(gemm, a, L.wo, nullptr, z, R, He * dh, d, true);
     rmsnorm(z, L.mlp_norm, h, R, d, w.eps);
-    linear(blas, h, L.w_gate, nullptr, g, R, d, Ie, false);
-    linear(blas, h, L.w_up, nullptr, u, R, d, Ie, false);
+    linear(gemm, h, L.w_gate, nullptr, g, R, d, Ie, false);
+    linear(gemm, h, L.w_up, nullptr, u, R, d, Ie, false);
     swiglu(g, u, (int64_t)R * Ie);
-    linear(blas, g, L.w_down, nullptr, z, R, Ie, d, true);
+    linear(gemm, g, L.w_down, nullptr, z, R, Ie, d, true);
   }
   rmsnorm(z, w.norm, z, R, d, w.eps);
 

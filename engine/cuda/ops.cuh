@@ -17,6 +17,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <unordered_set>
+#include <utility>
 
 #include "engine/backend.h"
 #include "engine/error.h"
@@ -83,10 +85,21 @@ void fill_rows(float* y, const float* bias, int n, int out);
 void add_rows(float* y, const float* bias, int n, int out);
 
 // linear.cu -----------------------------------------------------------------------------------------------
-// y (n, out) = x (n, in) W^T (+ bias), or y += that with accumulate; one cuBLAS SGEMM in full fp32 (the
-// handle is set to CUBLAS_PEDANTIC_MATH: no TF32, no reduced-precision reductions).
-void linear(cublasHandle_t blas, const float* x, const float* W, const float* bias, float* y, int n, int in, int out,
+// What a projection needs besides its operands: an fp32 handle in CUBLAS_PEDANTIC_MATH (no TF32, no
+// reduced-precision reductions), and in bf16 mode a default-math handle, the set of weight pointers that
+// are bf16 matrices (Backend::matrix) and a staging buffer for the bf16 copy of x.
+struct Gemm {
+  cublasHandle_t fp32 = nullptr;
+  cublasHandle_t bf16 = nullptr;
+  const std::unordered_set<const void*>* bf16_matrices = nullptr;  // null: fp32 mode
+  Scratch* staging = nullptr;
+};
+// y (n, out) = x (n, in) W^T (+ bias), or y += that with accumulate: one SGEMM in full fp32, or for a bf16
+// matrix W one bf16 x bf16 GEMM with fp32 accumulation (x rounded to bf16).
+void linear(const Gemm& g, const float* x, const float* W, const float* bias, float* y, int n, int in, int out,
             bool accumulate);
+// y[i] = bf16(x[i]) (round to nearest even), y device memory of n bf16 values.
+void to_bf16(const float* x, void* y, int64_t n);
 
 // attention.cu --------------------------------------------------------------------------------------------
 void cache_write(const KVCacheView& c, const float* k, const float* v, int64_t r0, int n);
@@ -102,7 +115,7 @@ void chunk_attention(const float* q, int n, const float* mem_k, const float* mem
 
 // chunk_encoder.cu ----------------------------------------------------------------------------------------
 // The chunk encoder of MODEL.md section 4 composed from the ops above; `work` holds its activations.
-void chunk_encoder(cublasHandle_t blas, const float* X, int n_chunks, const EncoderWeights& w, float* E,
+void chunk_encoder(const Gemm& gemm, const float* X, int n_chunks, const EncoderWeights& w, float* E,
                    float* pooled, Scratch& work);
 
 // retrieval.cu --------------------------------------------------------------------------------------------
@@ -116,5 +129,19 @@ int retrieval_splits(int n, int64_t pos0, int64_t n_chunks, int chunk);
 // `work` grows to n * h_r * retrieval_splits(...) * K candidates (after the parameters are checked).
 void retrieval(const float* qr, int n, int64_t pos0, const float* landmarks, int64_t n_chunks,
                const RetrievalParams& p, Scratch& work, int32_t* ids, float* weights);
+// The second stage: per (token, head) the K best of `lists` candidate lists of K (item-major:
+// scratch[((t * h_r + r) * lists + l) * K + k]), ordered most recent first, and their weights.
+void select_candidates(const Candidate* scratch, int n, int lists, const RetrievalParams& p, int32_t* ids,
+                       float* weights);
+
+// retrieval_tc.cu (bf16 mode) -----------------------------------------------------------------------------
+// The same selection with bf16 scores on the tensor cores (queries and landmarks rounded to bf16, fp32
+// accumulation), fused with the top-K; then select_candidates. Head dims up to kMaxTcHeadDim.
+constexpr int kMaxTcHeadDim = 1024;
+bool retrieval_tc_supported(const RetrievalParams& p);
+// (chunks per range, ranges) of the first stage for this call.
+std::pair<int64_t, int64_t> tc_chunks_per_range(int n, int64_t pos0, int64_t n_chunks, int chunk);
+void retrieval_tc(const float* qr, int n, int64_t pos0, const float* landmarks, int64_t n_chunks,
+                  const RetrievalParams& p, Scratch& work, int32_t* ids, float* weights);
 
 }  // namespace hsa::cuda

@@ -181,7 +181,13 @@ void retrieval(const float* qr, int n, int64_t pos0, const float* landmarks, int
   score_ranges_kernel<<<grid1, kBlockThreads, sizeof(float) * padded_dim(p.head_dim)>>>(qr, pos0, landmarks,
                                                                                       n_chunks, p, scale, scratch);
   check_launch("retrieval (scoring)");
-  select_kernel<<<blocks_for((int64_t)n * p.heads, 1), kBlockThreads>>>(scratch, splits, p, ids, weights);
+  select_candidates(scratch, n, splits, p, ids, weights);
+}
+
+void select_candidates(const Candidate* scratch, int n, int lists, const RetrievalParams& p, int32_t* ids,
+                       float* weights) {
+  if ((int64_t)n * p.heads == 0) return;
+  select_kernel<<<blocks_for((int64_t)n * p.heads, 1), kBlockThreads>>>(scratch, lists, p, ids, weights);
   check_launch("retrieval (selection)");
 }
 

@@ -4,7 +4,7 @@
 
 namespace hsa {
 
-std::unique_ptr<Backend> make_cuda_backend() {
+std::unique_ptr<Backend> make_cuda_backend(bool) {
   throw Error("cuda backend not built: this build has no CUDA (no nvcc at configure time, or HSA_CUDA=OFF); "
               "available: cpu");
 }

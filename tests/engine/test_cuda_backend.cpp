@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <deque>
 #include <map>
@@ -50,7 +51,7 @@ constexpr double kStreamTol = 1e-5;
 // The CUDA backend, or nullptr with the reason in *why.
 std::unique_ptr<Backend> try_cuda(std::string* why) {
   try {
-    return make_backend("cuda");
+    return make_backend("cuda-fp32");
   } catch (const Error& e) {
     *why = e.what();
     return nullptr;
@@ -81,6 +82,14 @@ std::vector<float> uniform(Rng& rng, size_t n, float lo = -1.f, float hi = 1.f) 
   return v;
 }
 
+// Retrieval op cases: n queries at positions pos0.., h_r heads of Dh, chunk S, top-K, stick-breaking or softmax.
+struct RetrievalCase {
+  int n;
+  int64_t pos0, n_chunks;
+  int hr, Dh, S, K;
+  bool stick;
+};
+
 // ---- op by op -----------------------------------------------------------------------------------------------
 
 // The CPU backend works on host vectors in place; the GPU one on device copies made by up() and read back
@@ -90,7 +99,7 @@ class CudaOps : public ::testing::Test {
   void SetUp() override {
     std::string why;
     if (!have_gpu(&why)) GTEST_SKIP() << "no GPU for the cuda backend: " << why;
-    gpu_ = make_backend("cuda");
+    gpu_ = make_backend("cuda-fp32");
     cpu_ = make_backend("cpu");
   }
   void TearDown() override {
@@ -109,6 +118,8 @@ class CudaOps : public ::testing::Test {
     gpu_->to_host(h.data(), p, sizeof(T) * n);
     return h;
   }
+  void check_retrieval(const std::vector<RetrievalCase>& cases, bool round_for_cpu);
+  void check_retrieval_ties();
   std::unique_ptr<Backend> gpu_, cpu_;
   std::vector<void*> owned_;
   Rng rng_{12345};
@@ -140,7 +151,7 @@ TEST_F(CudaOps, DeviceMemoryIsAccounted) {
   gpu_->free(p);
   EXPECT_EQ(device_bytes_in_use(), before);
   {  // a whole backend (uploaded weights, work space) gives back everything it held
-    auto other = make_backend("cuda");
+    auto other = make_backend("cuda-fp32");
     const std::vector<float> w(4096, 1.f);
     other->weight(w.data(), w.size());
     EXPECT_GE(device_bytes_in_use(), before + w.size() * sizeof(float));
@@ -326,22 +337,24 @@ TEST_F(CudaOps, ChunkEncoder) {
   }
 }
 
-struct RetrievalCase {
-  int n;
-  int64_t pos0, n_chunks;
-  int hr, Dh, S, K;
-  bool stick;
-};
 
-TEST_F(CudaOps, RetrievalSelectsTheSameChunks) {
-  for (const RetrievalCase c : {
-           RetrievalCase{50, 0, 40, 1, 16, 4, 3, true},       // the first tokens see no chunk at all
-           RetrievalCase{50, 100, 40, 2, 16, 4, 8, false},    // visible chunks capped by n_chunks
-           RetrievalCase{64, 0, 16, 2, 8, 1, 4, true},        // S = 1
-           RetrievalCase{40, 4990 * 4, 5000, 1, 32, 4, 8, true},   // 10 ranges of 512 chunks
-           RetrievalCase{17, 3000 * 64 + 5, 3000, 2, 128, 64, 8, false},
-           RetrievalCase{8, 2048 * 64, 2100, 1, 64, 64, 64, true},  // K at its maximum
-       }) {
+// bf16 mode scores bf16-rounded queries and landmarks (exact products, fp32 sums): the CPU oracle is given
+// the rounded inputs, and the selections must be the same.
+float bf16(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  u &= 0xffff0000u;
+  std::memcpy(&x, &u, 4);
+  return x;
+}
+std::vector<float> bf16(std::vector<float> v) {
+  for (float& x : v) x = bf16(x);
+  return v;
+}
+
+void CudaOps::check_retrieval(const std::vector<RetrievalCase>& cases, bool round_for_cpu) {
+  for (const RetrievalCase& c : cases) {
     const auto qr = uniform(rng_, (size_t)c.n * c.hr * c.Dh, -2.f, 2.f);
     const auto lmk = uniform(rng_, (size_t)c.n_chunks * c.hr * c.Dh, -2.f, 2.f);
     RetrievalParams p;
@@ -349,11 +362,13 @@ TEST_F(CudaOps, RetrievalSelectsTheSameChunks) {
     const size_t slots = (size_t)c.n * c.hr * c.K;
     std::vector<int32_t> ids(slots);
     std::vector<float> w(slots);
-    cpu_->retrieval(qr.data(), c.n, c.pos0, lmk.data(), c.n_chunks, p, ids.data(), w.data());
+    const auto qr_cpu = round_for_cpu ? bf16(qr) : qr, lmk_cpu = round_for_cpu ? bf16(lmk) : lmk;
+    cpu_->retrieval(qr_cpu.data(), c.n, c.pos0, lmk_cpu.data(), c.n_chunks, p, ids.data(), w.data());
     auto* gid = up(std::vector<int32_t>(slots, 7));
     float* gw = up(std::vector<float>(slots, 7.f));
     gpu_->retrieval(up(qr), c.n, c.pos0, up(lmk), c.n_chunks, p, gid, gw);
-    const std::string what = "n_chunks " + std::to_string(c.n_chunks) + " K " + std::to_string(c.K);
+    const std::string what = gpu_->name() + ": n " + std::to_string(c.n) + " n_chunks " + std::to_string(c.n_chunks) +
+                             " Dh " + std::to_string(c.Dh) + " K " + std::to_string(c.K);
     EXPECT_EQ(down(gid, slots), ids) << what;
     const auto gwh = down(gw, slots);
     double wd = 0.0;
@@ -362,9 +377,20 @@ TEST_F(CudaOps, RetrievalSelectsTheSameChunks) {
   }
 }
 
+const std::vector<RetrievalCase> kRetrievalCases = {
+    RetrievalCase{50, 0, 40, 1, 16, 4, 3, true},       // the first tokens see no chunk at all
+    RetrievalCase{50, 100, 40, 2, 16, 4, 8, false},    // visible chunks capped by n_chunks
+    RetrievalCase{64, 0, 16, 2, 8, 1, 4, true},        // S = 1
+    RetrievalCase{40, 4990 * 4, 5000, 1, 32, 4, 8, true},   // 10 ranges of 512 chunks
+    RetrievalCase{17, 3000 * 64 + 5, 3000, 2, 128, 64, 8, false},
+    RetrievalCase{8, 2048 * 64, 2100, 1, 64, 64, 64, true},  // K at its maximum
+};
+
+TEST_F(CudaOps, RetrievalSelectsTheSameChunks) { check_retrieval(kRetrievalCases, false); }
+
 // Ties go to the more recent chunk, within one range of chunks and across ranges (the test of
 // test_cpu_reference.cpp, then 3000 equal landmarks: the K most recent visible chunks win).
-TEST_F(CudaOps, RetrievalTiesGoToTheMoreRecentChunk) {
+void CudaOps::check_retrieval_ties() {
   const std::vector<float> lmk = {0.5f, 2.0f, 1.0f, 2.0f, 1.0f, 1.0f, -3.0f};
   const std::vector<float> q = {1.f};
   RetrievalParams p;
@@ -387,6 +413,8 @@ TEST_F(CudaOps, RetrievalTiesGoToTheMoreRecentChunk) {
   gpu_->retrieval(up(q), 1, 2500 * 4 + 3, up(flat), C, p, gid8, gw8);  // chunks 0..2499 visible
   EXPECT_EQ(down(gid8, 8), (std::vector<int32_t>{2499, 2498, 2497, 2496, 2495, 2494, 2493, 2492}));
 }
+
+TEST_F(CudaOps, RetrievalTiesGoToTheMoreRecentChunk) { check_retrieval_ties(); }
 
 TEST_F(CudaOps, ChunkAttention) {
   struct Case {
@@ -628,7 +656,8 @@ TEST(CudaBackend, MakeBackendGivesTheGpuOrAClearError) {
   std::string why;
   auto be = try_cuda(&why);
   if (be) {
-    EXPECT_EQ(be->name(), "cuda");
+    EXPECT_EQ(be->name(), "cuda-fp32");
+    EXPECT_EQ(make_backend("cuda")->name(), "cuda");
   } else {
     EXPECT_TRUE(why.find("no CUDA device") != std::string::npos || why.find("cuda backend not built") != std::string::npos)
         << why;
@@ -768,7 +797,7 @@ class CudaModel : public ::testing::TestWithParam<std::string> {
 
 TEST_P(CudaModel, MatchesCpuBackend) {
   const RunResult cpu = run(model_, "cpu", ids_, ids_.size());
-  const RunResult gpu = run(model_, "cuda", ids_, ids_.size());
+  const RunResult gpu = run(model_, "cuda-fp32", ids_, ids_.size());
   const double r = max_row_rel(gpu.logits, cpu.logits, V_);
   std::cout << "[ variant ] " << GetParam() << ": max row rel error cuda vs cpu = " << r << "\n";
   RecordProperty("max_rel_error", std::to_string(r));
@@ -790,11 +819,11 @@ TEST_P(CudaModel, MatchesCpuBackend) {
 
 // MODEL.md s9 on the GPU: prefill in blocks of any size gives the same logits as one block.
 TEST_P(CudaModel, StreamingInvariance) {
-  const RunResult whole = run(model_, "cuda", ids_, ids_.size());
+  const RunResult whole = run(model_, "cuda-fp32", ids_, ids_.size());
   const ModelConfig& c = model_->config();
   const size_t S = c.is_hsa() ? c.hsa->chunk_size : 4;
   for (size_t block : {(size_t)1, (size_t)7, S, (size_t)1000}) {
-    const RunResult r = run(model_, "cuda", ids_, block);
+    const RunResult r = run(model_, "cuda-fp32", ids_, block);
     const double d = max_row_rel(r.logits, whole.logits, V_);
     std::cout << "[ stream ] " << GetParam() << " block " << block << ": max row rel diff vs one block = " << d << "\n";
     EXPECT_LE(d, kStreamTol) << "block size " << block;
@@ -811,10 +840,136 @@ TEST_P(CudaModel, StreamingInvariance) {
 // Chunk K/V in pinned host memory read over the bus (placement cuda-host): the same kernels on the same
 // values, so the same logits bit for bit.
 TEST_P(CudaModel, ChunkMemoryOnTheHostChangesNothing) {
-  const RunResult device = run(model_, "cuda", ids_, 7);
-  const RunResult host = run(model_, "cuda", ids_, 7, 0, true);
+  const RunResult device = run(model_, "cuda-fp32", ids_, 7);
+  const RunResult host = run(model_, "cuda-fp32", ids_, 7, 0, true);
   EXPECT_EQ(host.logits, device.logits);
   EXPECT_EQ(host.trace.size(), device.trace.size());
+}
+
+// ---- bf16 mode (backend "cuda") ------------------------------------------------------------------------------
+// What bf16 mode computes: for a projection or a landmark score, the products of bf16-rounded operands (exact
+// in fp32) summed in fp32. Its ops are therefore held to the fp32 tolerances against the CPU oracle given the
+// rounded operands; whole models to the yardstick of a naive bf16 model (backend "cpu-bf16": every weight and
+// every op's output rounded): logits error against the fp32 oracle at most twice the naive model's plus
+// kBf16Atol, where error = ||a - b||_2 / ||b||_2 over all logits (the max-row figure is printed too).
+constexpr double kBf16Atol = 1e-3;
+
+class CudaBf16Ops : public CudaOps {
+ protected:
+  void SetUp() override {
+    CudaOps::SetUp();
+    if (IsSkipped()) return;
+    gpu_ = make_backend("cuda");
+  }
+};
+
+TEST_F(CudaBf16Ops, LinearMultipliesBf16Matrices) {
+  struct Case {
+    int n, in, out;
+  };
+  std::deque<std::vector<float>> keep;  // matrix() caches by host pointer: every host matrix stays alive
+  for (const Case c : {Case{1, 32, 48}, Case{256, 256, 768}, Case{7, 768, 256}, Case{5, 33, 17}, Case{256, 1024, 4096}}) {
+    for (bool bias : {false, true}) {
+      for (bool acc : {false, true}) {
+        const auto x = uniform(rng_, (size_t)c.n * c.in);
+        const auto& W = keep.emplace_back(uniform(rng_, (size_t)c.out * c.in));
+        const auto b = uniform(rng_, c.out);
+        const auto y0 = uniform(rng_, (size_t)c.n * c.out);
+        std::vector<float> want = y0;
+        const auto xr = bf16(x), Wr = bf16(W);
+        cpu_->linear(xr.data(), Wr.data(), bias ? b.data() : nullptr, want.data(), c.n, c.in, c.out, acc);
+        float* yd = up(y0);
+        gpu_->linear(up(x), gpu_->matrix(W.data(), c.out, c.in), bias ? up(b) : nullptr, yd, c.n, c.in, c.out, acc);
+        EXPECT_LE(rel(down(yd, y0.size()), want), kOpTol)
+            << "n " << c.n << " in " << c.in << " out " << c.out << " bias " << bias << " accumulate " << acc;
+      }
+    }
+  }
+  // A weight uploaded with weight() (not a matrix) stays fp32 in bf16 mode.
+  const auto x = uniform(rng_, 64 * 96), W = uniform(rng_, 80 * 96);
+  std::vector<float> want(64 * 80);
+  cpu_->linear(x.data(), W.data(), nullptr, want.data(), 64, 96, 80, false);
+  float* yd = up(std::vector<float>(64 * 80));
+  gpu_->linear(up(x), up(W), nullptr, yd, 64, 96, 80, false);
+  EXPECT_LE(rel(down(yd, want.size()), want), kOpTol);
+}
+
+TEST_F(CudaBf16Ops, RetrievalSelectsTheChunksOfRoundedScores) {
+  std::vector<RetrievalCase> cases = kRetrievalCases;
+  cases.push_back({300, 2500 * 16, 2600, 1, 256, 16, 8, true});  // 5 query tiles, several chunk ranges, Dh of hsa-tiny
+  cases.push_back({70, 1200 * 64, 1300, 3, 36, 64, 8, false});   // head dim neither a multiple of 4 nor of 16
+  cases.push_back({65, 700 * 64 + 30, 800, 1, 1024, 64, 8, true}); // the paper's D_r (large shared memory)
+  cases.push_back({1, 5, 0, 1, 64, 4, 8, true});                  // no chunk in memory yet
+  check_retrieval(cases, true);
+}
+
+TEST_F(CudaBf16Ops, RetrievalTiesGoToTheMoreRecentChunk) { check_retrieval_ties(); }
+
+double l2_rel(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double diff = 0.0, ref = 0.0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+    diff += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+    ref += (double)b[i] * b[i];
+  }
+  return std::sqrt(diff / std::max(ref, 1e-300));
+}
+
+// The naive bf16 model really rounds (CPU only, so it runs in CI too): its logits are bf16 values, differ
+// from the fp32 model's, but only by bf16-sized amounts.
+TEST(Bf16Reference, RoundsEveryOutputAndStaysClose) {
+  auto m = variant_model("default");
+  const int V = m->config().vocab_size;
+  const auto ids = variant_ids(V, 100 + V);
+  const auto fp32 = run(m, "cpu", ids, ids.size()).logits;
+  const auto naive = run(m, "cpu-bf16", ids, ids.size()).logits;
+  ASSERT_EQ(naive.size(), fp32.size());
+  size_t not_bf16 = 0;
+  for (float x : naive) not_bf16 += bf16(x) != x;
+  EXPECT_EQ(not_bf16, 0u);
+  // Before the first chunk completes (64 tokens) nothing is retrieved and the difference is rounding alone;
+  // past it a rounded score can select another chunk, and these random models amplify that.
+  const size_t early = (size_t)64 * V;
+  const double r_early = l2_rel({naive.begin(), naive.begin() + early}, {fp32.begin(), fp32.begin() + early});
+  const double r = l2_rel(naive, fp32);
+  std::cout << "[ bf16 ] naive bf16 vs fp32 on the cpu: l2 rel " << r_early << " over the first 64 tokens, " << r
+            << " over all\n";
+  EXPECT_GT(r_early, 1e-4);
+  EXPECT_LT(r_early, 0.05);
+  EXPECT_LT(r, 0.5);
+}
+
+TEST_P(CudaModel, Bf16WithinTwiceTheErrorOfNaiveBf16) {
+  const RunResult cpu = run(model_, "cpu", ids_, ids_.size());
+  const RunResult naive = run(model_, "cpu-bf16", ids_, ids_.size());
+  const RunResult gpu = run(model_, "cuda", ids_, ids_.size());
+  const double e_gpu = l2_rel(gpu.logits, cpu.logits), e_naive = l2_rel(naive.logits, cpu.logits);
+  std::cout << "[ bf16 ] " << GetParam() << ": l2 rel error vs fp32 cpu: cuda " << e_gpu << ", naive bf16 " << e_naive
+            << "; max row rel: cuda " << max_row_rel(gpu.logits, cpu.logits, V_) << ", naive "
+            << max_row_rel(naive.logits, cpu.logits, V_) << "\n";
+  RecordProperty("bf16_l2_rel_error", std::to_string(e_gpu));
+  EXPECT_LE(e_gpu, 2 * e_naive + kBf16Atol);
+}
+
+// MODEL.md s9 in bf16 mode: a score depends only on its query and chunk, so blocks of any size give the same
+// selections and the same logits up to the GEMMs' summation order.
+TEST_P(CudaModel, Bf16StreamingInvariance) {
+  const RunResult whole = run(model_, "cuda", ids_, ids_.size());
+  const ModelConfig& c = model_->config();
+  const size_t S = c.is_hsa() ? c.hsa->chunk_size : 4;
+  for (size_t block : {(size_t)1, (size_t)7, S, (size_t)1000}) {
+    const RunResult r = run(model_, "cuda", ids_, block);
+    const double d = max_row_rel(r.logits, whole.logits, V_);
+    std::cout << "[ stream bf16 ] " << GetParam() << " block " << block << ": max row rel diff vs one block = " << d << "\n";
+    EXPECT_LE(d, kStreamTol) << "block size " << block;
+    size_t differing = 0;
+    for (size_t i = 0; i < std::min(r.trace.size(), whole.trace.size()); ++i) {
+      const TraceEntry &a = r.trace[i], &b = whole.trace[i];
+      differing += a.position != b.position || a.group != b.group || a.head != b.head || a.chunks != b.chunks;
+    }
+    EXPECT_EQ(r.trace.size(), whole.trace.size());
+    EXPECT_EQ(differing, 0u) << "retrieval decisions depend on the block size " << block;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(CudaVariants, CudaModel, ::testing::Values("default", "enc0_meanpool", "enc2_cls", "enc1_mean",
@@ -854,8 +1009,8 @@ TEST(CudaModelShift, SameLogitsAtAnyStartPosition) {
     const int V = c.vocab_size;
     const auto ids = variant_ids(V, 7);
     const size_t first = c.window() ? (size_t)(c.num_lower_layers + c.num_upper_layers) * *c.window() : 0;
-    const auto base = run(m, "cuda", ids, 64, 100).logits;
-    const auto far = run(m, "cuda", ids, 64, ((int64_t)1 << 31) - (int64_t)ids.size()).logits;
+    const auto base = run(m, "cuda-fp32", ids, 64, 100).logits;
+    const auto far = run(m, "cuda-fp32", ids, 64, ((int64_t)1 << 31) - (int64_t)ids.size()).logits;
     const std::vector<float> a(base.begin() + first * V, base.end()), b(far.begin() + first * V, far.end());
     const double r = max_row_rel(b, a, V);
     std::cout << "[ shift ] " << v << ": max row rel diff, start 2^31 - L vs 100 = " << r << "\n";
@@ -889,7 +1044,7 @@ TEST(CudaModelWide, PaperWidthMatchesCpu) {
     for (auto& i : ids) i = (int32_t)rng.below(cfg.vocab_size);
     std::copy(ids.begin() + 40, ids.begin() + 200, ids.begin() + 800);  // a repeat for retrieval to find
     const RunResult cpu = run(m, "cpu", ids, ids.size());
-    const RunResult gpu = run(m, "cuda", ids, ids.size());
+    const RunResult gpu = run(m, "cuda-fp32", ids, ids.size());
     const double r = max_row_rel(gpu.logits, cpu.logits, cfg.vocab_size);
     std::cout << "[ wide ] " << name << ": max row rel error cuda vs cpu = " << r << "\n";
     EXPECT_LE(r, kModelTol) << name;
@@ -913,7 +1068,7 @@ TEST(CudaModelWide, PaperWidthMatchesCpu) {
 TEST(CudaModelErrors, UnsupportedHeadDimIsAClearError) {
   std::string why;
   if (!have_gpu(&why)) GTEST_SKIP() << "no GPU for the cuda backend: " << why;
-  auto be = make_backend("cuda");
+  auto be = make_backend("cuda-fp32");
   const KVCacheView c{nullptr, nullptr, 4, 1, 512};
   try {
     be->window_attention(nullptr, 1, 1, 0, c, 3, nullptr);
@@ -933,14 +1088,17 @@ TEST(CudaModelErrors, UnsupportedHeadDimIsAClearError) {
 
 // ---- throughput (a measurement, disabled by default) -------------------------------------------------------
 
-// Prefill tokens/s on the GPU of train/configs/hsa-tiny.json with random weights, and of its SWA baseline
-// (same layers, no chunk memory) measured in the same run, at HSA_PERF_TOKENS tokens (default 65536), fed
+// Prefill tokens/s on the GPU (backend HSA_PERF_BACKEND, default cuda) of train/configs/hsa-tiny.json with
+// random weights, and of its SWA baseline (same layers, no chunk memory) measured in the same run, at
+// HSA_PERF_TOKENS tokens (default 65536), fed
 // in blocks of 256. One warm-up prefill of 4096 tokens per model first (cuBLAS, allocations).
 TEST(CudaPerf, DISABLED_Prefill) {
   std::string why;
   if (!have_gpu(&why)) GTEST_SKIP() << "no GPU for the cuda backend: " << why;
   const char* env = std::getenv("HSA_PERF_TOKENS");
   const int64_t L = env ? std::atoll(env) : 65536;
+  const char* be_env = std::getenv("HSA_PERF_BACKEND");
+  const std::string backend = be_env ? be_env : "cuda";
   ModelConfig tiny = ModelConfig::load(std::string(HSA_SOURCE_DIR) + "/train/configs/hsa-tiny.json");
   ModelConfig swa = tiny;
   swa.architecture = "swa";
@@ -954,7 +1112,7 @@ TEST(CudaPerf, DISABLED_Prefill) {
     write_random_model(dir, cfg, 1234);
     auto m = Model::load(dir);
     SessionOptions o;
-    o.backend = "cuda";
+    o.backend = backend;
     {
       Session warm(m, o);
       warm.prefill(std::span<const int32_t>(ids.data(), std::min<size_t>(4096, ids.size())));
@@ -967,10 +1125,10 @@ TEST(CudaPerf, DISABLED_Prefill) {
     seconds[name] = sec;
     ASSERT_EQ(s.length(), L);
     for (float x : s.logits()) ASSERT_TRUE(std::isfinite(x));
-    std::cout << "[ perf ] cuda " << name << " prefill L=" << L << " seconds=" << sec << " tokens_per_s=" << L / sec
+    std::cout << "[ perf ] " << backend << " " << name << " prefill L=" << L << " seconds=" << sec << " tokens_per_s=" << L / sec
               << "\n";
   }
-  std::cout << "[ perf ] cuda hsa-tiny/swa time ratio at L=" << L << ": " << seconds["hsa-tiny"] / seconds["swa"] << "\n";
+  std::cout << "[ perf ] " << backend << " hsa-tiny/swa time ratio at L=" << L << ": " << seconds["hsa-tiny"] / seconds["swa"] << "\n";
 }
 
 }  // namespace
