@@ -412,7 +412,7 @@ std::vector<Flag> eval_flags() {
       {"seed", "S", "generator seed", "42"},
       {"mode", "M", "generative (greedy, the task's max_new_tokens, RULER/BABILong scorers) or teacher_forced "
                     "(exact match of the argmax over the answer tokens)", "generative"},
-      {"backend", "B", "engine backend: cpu or cuda (fp32 on the GPU)", "cpu"},
+      {"backend", "B", "engine backend: cpu (fp32 reference), cuda (GPU, bf16 matrices and landmark scores, fp32 accumulation), cuda-fp32 (GPU, fp32 throughout) or cpu-bf16", "cpu"},
       {"devices", "LIST", "CUDA device indices, comma list: with two or more, one worker process per device "
                           "(a shard each, CUDA_VISIBLE_DEVICES set to the index), merged at the end", ""},
       {"block", "N", "prefill block size", "256"},

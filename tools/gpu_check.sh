@@ -227,7 +227,7 @@ if [ "$profile_tokens" != 0 ] && in_budget "profile L=$profile_tokens" perf; the
   rc=$?
   # the last table printed is the timed hsa-tiny session's (each session's backend prints its own on exit)
   top=$(awk '/^HSA_CUDA_PROFILE \(cuda backend\)/ {n = 0; top = ""; next} /^  op / {next}
-             /^  [a-z_]+ / && n < 3 {top = top $1 " " $6 ", "; n++} END {print top}' "$out/profile.log")
+             /^  [a-z_]+ / && n < 3 {top = top $1 " " $5 ", "; n++} END {print top}' "$out/profile.log")
   if [ "$rc" -eq 0 ]; then row "profile L=$profile_tokens" PASS "top ops (share of device time): ${top:-?} (${SECONDS}s; profile.log)"
   else row "profile L=$profile_tokens" FAIL "rc $rc; see profile.log"; fi
 fi

@@ -32,8 +32,10 @@ constexpr int kTileC = 64;        // chunks per score tile
 constexpr int kSlice = 64;        // head dims of landmarks staged per step
 constexpr int kTcThreads = 128;     // 4 warps: warp w computes score rows 16w .. 16w+15
 constexpr int kPad = 8;           // bf16 row padding of the staged tiles (a multiple of 8 for WMMA)
-constexpr int kMinChunksPerRange = 1024;
-constexpr int kMaxRanges = 512;
+constexpr int kLoads = kTileC * kSlice / 4 / kTcThreads;  // float4 loads per thread per landmark slice
+constexpr int kMinChunksPerRange = 256;  // a block's range: at least this many chunks (its queries are loaded once)
+constexpr int kTargetBlocks = 1024;      // enough blocks to fill the GPU several times over
+constexpr int kMaxRanges = 4096;
 
 __host__ __device__ inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
@@ -87,28 +89,39 @@ __global__ void __launch_bounds__(kTcThreads) score_tc_kernel(const float* qr, i
   const int64_t end = min64(begin + chunks_per_range, tile_visible);
   const int64_t my_end = min64(my_visible, end);  // this thread's chunks of the range: [begin, my_end)
 
+  // The landmark slices (chunk tile c0, dims k0 .. k0+63) in the order they are used; the next slice is
+  // loaded into registers while the tensor cores work on the current one (kLoads float4 per thread).
+  float4 next[kLoads];
+  auto load_slice = [&](int64_t c0, int k0) {
+    for (int i = 0; i < kLoads; ++i) {
+      const int e = (tid + i * kTcThreads) * 4, row = e / kSlice, col = e % kSlice;
+      const int64_t c = c0 + row;
+      const float* src = landmarks + (c * hr + r) * Dh + k0 + col;
+      float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
+      if (c < end && vec4 && k0 + col < Dh) {
+        v = *reinterpret_cast<const float4*>(src);  // Dh % 4 == 0: 16-byte aligned, all four inside the row
+      } else if (c < end) {
+        float* f = &v.x;
+        for (int j = 0; j < 4; ++j) f[j] = k0 + col + j < Dh ? src[j] : 0.f;
+      }
+      next[i] = v;
+    }
+  };
+  if (begin < end) load_slice(begin, 0);
   for (int64_t c0 = begin; c0 < end; c0 += kTileC) {
     wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[kTileC / 16];
     for (auto& a : acc) wmma::fill_fragment(a, 0.f);
     for (int k0 = 0; k0 < Dp; k0 += kSlice) {
       __syncthreads();  // the previous slice (or the query load) is done with
-      // Landmarks c0 .. c0+63, dims k0 .. k0+63, as bf16; four consecutive dims per thread and step.
-      for (int e = tid * 4; e < kTileC * kSlice; e += kTcThreads * 4) {
-        const int row = e / kSlice, col = e % kSlice;
-        const int64_t c = c0 + row;
-        const float* src = landmarks + (c * hr + r) * Dh + k0 + col;
-        float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
-        if (c < end && vec4 && k0 + col < Dh) {
-          v = *reinterpret_cast<const float4*>(src);  // Dh % 4 == 0: 16-byte aligned, all four inside the row
-        } else if (c < end) {
-          float* f = &v.x;
-          for (int j = 0; j < 4; ++j) f[j] = k0 + col + j < Dh ? src[j] : 0.f;
-        }
+      for (int i = 0; i < kLoads; ++i) {
+        const int e = (tid + i * kTcThreads) * 4, row = e / kSlice, col = e % kSlice;
         __nv_bfloat16* dst = l_sh + row * ldl + col;
-        dst[0] = __float2bfloat16_rn(v.x), dst[1] = __float2bfloat16_rn(v.y);
-        dst[2] = __float2bfloat16_rn(v.z), dst[3] = __float2bfloat16_rn(v.w);
+        dst[0] = __float2bfloat16_rn(next[i].x), dst[1] = __float2bfloat16_rn(next[i].y);
+        dst[2] = __float2bfloat16_rn(next[i].z), dst[3] = __float2bfloat16_rn(next[i].w);
       }
       __syncthreads();
+      if (k0 + kSlice < Dp) load_slice(c0, k0 + kSlice);
+      else if (c0 + kTileC < end) load_slice(c0 + kTileC, 0);
       for (int kk = 0; kk < kSlice; kk += 16) {
         wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::row_major> a;
         wmma::load_matrix_sync(a, q_sh + (warp * 16) * ldq + k0 + kk, ldq);
@@ -155,8 +168,11 @@ std::pair<int64_t, int64_t> tc_chunks_per_range(int n, int64_t pos0, int64_t n_c
   if (n <= 0 || chunk < 1) return {kMinChunksPerRange, 1};
   const int64_t last_t = pos0 + n - 1;
   const int64_t visible = std::min<int64_t>(last_t / chunk, n_chunks);
-  // At least kMinChunksPerRange per range, at most kMaxRanges ranges, in whole score tiles.
-  int64_t per = std::max<int64_t>(kMinChunksPerRange, (visible + kMaxRanges - 1) / kMaxRanges);
+  // Ranges enough for about kTargetBlocks blocks (a 256-token step has only 4 query tiles), each of at least
+  // kMinChunksPerRange chunks (every block loads its queries once), at most kMaxRanges, in whole score tiles.
+  const int64_t q_tiles = (n + kTileQ - 1) / kTileQ;
+  const int64_t want = std::max<int64_t>(1, kTargetBlocks / q_tiles);
+  int64_t per = std::max<int64_t>({kMinChunksPerRange, (visible + want - 1) / want, (visible + kMaxRanges - 1) / kMaxRanges});
   per = (per + kTileC - 1) / kTileC * kTileC;
   const int64_t ranges = std::max<int64_t>(1, (visible + per - 1) / per);
   return {per, ranges};
