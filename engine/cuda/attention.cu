@@ -1,8 +1,9 @@
 // CUDA: causal sliding-window (or full) attention of a block of queries against a K/V ring, and the
 // bidirectional attention inside a chunk used by the chunk encoder (twins of engine/cpu/attention.cpp).
 //
-// The one idea: one warp per (query, head) runs attend_keys (warp.cuh) over its keys; only the key
-// addressing differs. The ring maps relative position p to slot p % capacity exactly as on the CPU, so with
+// The one idea: warps run attend_keys (warp.cuh) over runs of keys; only the key addressing differs. Window
+// attention gives each (query, head) a block of kSplitWarps warps, one run of the window each, merged with
+// merge_warps; the encoder's attention (65 keys) keeps one warp per (query, head). The ring maps relative position p to slot p % capacity exactly as on the CPU, so with
 // the keys of a block written first (cache_write) every query finds its window intact.
 #include <cmath>
 
@@ -29,21 +30,31 @@ __global__ void cache_write_kernel(KVCacheView c, const float* k, const float* v
 }
 
 // Warp per (query i, head j): query i (relative position r = r0 + i) attends to positions lo .. r.
+// A block of kSplitWarps warps per (query i, head j): the keys lo .. r are cut into kSplitWarps runs of
+// whole 32-key tiles, each warp attends its run, and merge_warps combines the partial softmaxes (a window
+// of 513 keys is 17 tiles: one warp alone leaves the GPU waiting on memory).
+constexpr int kSplitWarps = 4;
+
 __global__ void window_attention_kernel(const float* q, int n, int heads, int64_t r0, KVCacheView c,
                                         int64_t window, float scale, float* out) {
-  extern __shared__ float q_all[];  // kAttnWarps query rows of padded_dim(dh)
+  extern __shared__ float sh[];  // the query (padded_dim(dh)), then the warps' partials
   const int warp = threadIdx.x / 32, lane = threadIdx.x & 31, dh = c.dh;
-  const int64_t item = (int64_t)blockIdx.x * kAttnWarps + warp;  // i * heads + j
-  if (item >= (int64_t)n * heads) return;
-  float* q_sh = q_all + warp * padded_dim(dh);
-  load_query(q + item * dh, dh, q_sh);
+  const int64_t item = blockIdx.x;  // i * heads + j
+  float* q_sh = sh;
+  for (int e = threadIdx.x; e < padded_dim(dh); e += blockDim.x) q_sh[e] = e < dh ? q[item * dh + e] : 0.f;
+  __syncthreads();
   const int64_t r = r0 + item / heads;
   const int64_t lo = window < 0 ? 0 : (r - window > 0 ? r - window : 0);
   const int kvh = (int)(item % heads) / (heads / c.kv_heads);
   const int64_t row = (int64_t)c.kv_heads * dh, cap = c.capacity;
-  auto offset = [=](int64_t idx) { return ((lo + idx) % cap) * row + (int64_t)kvh * dh; };
+  const int64_t count = r - lo + 1, tiles = (count + 31) / 32;
+  const int64_t per = (tiles + kSplitWarps - 1) / kSplitWarps * 32;  // keys per warp, whole tiles
+  const int64_t first = warp * per, mine = count - first < per ? (count - first > 0 ? count - first : 0) : per;
+  auto offset = [=](int64_t idx) { return ((lo + first + idx) % cap) * row + (int64_t)kvh * dh; };
   float o[kDimsPerLane], m, l;
-  attend_keys(q_sh, c.k, c.v, r - lo + 1, offset, dh, scale, o, m, l);
+  attend_keys(q_sh, c.k, c.v, mine, offset, dh, scale, o, m, l);
+  merge_warps(o, m, l, dh, kSplitWarps, sh + padded_dim(dh));
+  if (warp != 0) return;
 #pragma unroll
   for (int cc = 0; cc < kDimsPerLane; ++cc) {
     const int e = lane + 32 * cc;
@@ -94,9 +105,9 @@ void window_attention(const float* q, int n, int heads, int64_t r0, const KVCach
   check_head_dim(c.dh, "window_attention");
   if ((int64_t)n * heads == 0) return;
   const float scale = (float)(1.0 / std::sqrt((double)c.dh));
-  const size_t shared = sizeof(float) * kAttnWarps * padded_dim(c.dh);
-  window_attention_kernel<<<blocks_for((int64_t)n * heads, kAttnWarps), 32 * kAttnWarps, shared>>>(
-      q, n, heads, r0, c, window, scale, out);
+  const size_t shared = sizeof(float) * (padded_dim(c.dh) + kSplitWarps * (2 + c.dh));
+  window_attention_kernel<<<blocks_for((int64_t)n * heads, 1), 32 * kSplitWarps, shared>>>(q, n, heads, r0, c, window,
+                                                                                         scale, out);
   check_launch("window_attention");
 }
 

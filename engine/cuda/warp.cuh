@@ -1,7 +1,8 @@
 // Device helpers shared by the attention kernels: warp reductions and attend_keys, the one primitive
 // behind sliding-window attention, the chunk encoder's attention and HSA chunk attention.
 //
-// The one idea: a warp owns one (query, head). It walks the keys in tiles of 32, lane l scoring key
+// The one idea: a warp owns one (query, head) and a run of its keys (callers may split the keys of one query
+// over several warps and merge their partial softmaxes with merge_warps). It walks the keys in tiles of 32, lane l scoring key
 // base + l (a full dot product with the query, which sits in shared memory), and keeps an online softmax:
 // the running max m, the running denominator l = sum exp(z - m) and the unnormalized output
 // o = sum exp(z - m) v, each lane holding the output dims lane, lane + 32, ... Only the caller divides by l,
@@ -53,7 +54,18 @@ __device__ void attend_keys(const float* q_sh, const float* k, const float* v, i
       off = (long long)offset(idx);
       const float* kr = k + off;
       float s = 0.f;
-      for (int e = 0; e < dh; ++e) s += q_sh[e] * kr[e];
+      if ((dh & 3) == 0 && (reinterpret_cast<uintptr_t>(kr) & 15) == 0) {
+        // float4 reads of 16-byte aligned rows (the query's slice is aligned and padded) and four partial sums
+        float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
+        for (int e = 0; e < dh; e += 4) {
+          const float4 kv = *reinterpret_cast<const float4*>(kr + e);
+          const float4 qv = *reinterpret_cast<const float4*>(q_sh + e);
+          s0 += qv.x * kv.x, s1 += qv.y * kv.y, s2 += qv.z * kv.z, s3 += qv.w * kv.w;
+        }
+        s = (s0 + s1) + (s2 + s3);
+      } else {
+        for (int e = 0; e < dh; ++e) s += q_sh[e] * kr[e];
+      }
       z = s * scale;
     }
     // Online softmax update: rescale what we have to the new max, add this tile's exponentials.
@@ -76,6 +88,43 @@ __device__ void attend_keys(const float* q_sh, const float* k, const float* v, i
     }
     m = m_new;
   }
+}
+
+// Several warps of a block attend one query to disjoint parts of its keys (split-K): each warp's (m, l, o)
+// of attend_keys is combined exactly as one online softmax would, m = max m_w, l = sum l_w exp(m_w - m),
+// o = sum o_w exp(m_w - m). part_sh holds warps * (2 + dh) floats. All threads of the block call it; the
+// result (o, and l, m in every lane) is valid in warp 0 only.
+__device__ inline void merge_warps(float (&o)[kDimsPerLane], float& m, float& l, int dh, int warps, float* part_sh) {
+  const int warp = threadIdx.x / 32, lane = threadIdx.x & 31;
+  float* mine = part_sh + warp * (2 + dh);
+  if (lane == 0) mine[0] = m, mine[1] = l;
+#pragma unroll
+  for (int c = 0; c < kDimsPerLane; ++c) {
+    const int e = lane + 32 * c;
+    if (e < dh) mine[2 + e] = o[c];
+  }
+  __syncthreads();
+  if (warp != 0) return;
+  float M = -INFINITY;
+  for (int w = 0; w < warps; ++w) M = fmaxf(M, part_sh[w * (2 + dh)]);
+  float L = 0.f;
+  float acc[kDimsPerLane];
+#pragma unroll
+  for (int c = 0; c < kDimsPerLane; ++c) acc[c] = 0.f;
+  for (int w = 0; w < warps; ++w) {
+    const float* pw = part_sh + w * (2 + dh);
+    if (pw[1] == 0.f) continue;  // no keys (m = -inf)
+    const float f = expf(pw[0] - M);
+    L += pw[1] * f;
+#pragma unroll
+    for (int c = 0; c < kDimsPerLane; ++c) {
+      const int e = lane + 32 * c;
+      if (e < dh) acc[c] += pw[2 + e] * f;
+    }
+  }
+#pragma unroll
+  for (int c = 0; c < kDimsPerLane; ++c) o[c] = acc[c];
+  m = M, l = L;
 }
 
 // Floats of a query's slice of shared memory: dh rounded up to a multiple of 4, so every slice is 16-byte
