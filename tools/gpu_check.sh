@@ -9,7 +9,8 @@
 #
 #   tools/gpu_check.sh OUTDIR        (on the GPU machine: tools/gpu_check.sh "$OUT")
 #
-# Env: GPU_CHECK_BUDGET_S (default 330): steps that would start after this many seconds are skipped (and
+# Env: HSA_COMMIT (the commit to record, for a copy of the tree whose .git is not the source's; also read by
+# the build, cmake/git_commit.cmake); GPU_CHECK_BUDGET_S (default 330): steps that would start after this many seconds are skipped (and
 # reported), so the summary always comes back; GPU_CHECK_LENGTHS (default "65536 1048576");
 # GPU_CHECK_SKIP: steps not to run, any of "tests bench e2e sdpa memcheck racecheck perf";
 # GPU_CHECK_BENCH_LENGTHS (contexts of the retrieval / chunk-attention op rows, default "4096 65536 1048576");
@@ -46,7 +47,7 @@ row() {  # step, PASS|FAIL|SKIP, detail
 summary() {
   {
     echo
-    echo "== gpu_check summary ($(date -u +%FT%TZ), git HEAD here $(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown), tree $(git status --porcelain 2>/dev/null | wc -l | tr -d ' ') files modified) =="
+    echo "== gpu_check summary ($(date -u +%FT%TZ), git HEAD here ${HSA_COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}, tree $(git status --porcelain 2>/dev/null | wc -l | tr -d ' ') files modified) =="
     echo "card: ${card:-unknown}"
     printf '%-22s %-5s %s\n' step result detail
     for r in "${rows[@]}"; do echo "$r"; done
@@ -138,7 +139,7 @@ run_bench() {  # step name, json name, filter, extra env assignments...
   env "$@" HSA_BENCH_LENGTHS="$bench_lengths" HSA_BENCH_MODEL_DIR="$PWD/$build/bench-models" \
     timeout "$bench_timeout" "$build/hsa_bench_cuda" --benchmark_filter="$filter" \
     --benchmark_out="$out/$json" --benchmark_out_format=json \
-    --benchmark_context=card="${card:-unknown}" --benchmark_context=commit="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" \
+    --benchmark_context=card="${card:-unknown}" --benchmark_context=commit="${HSA_COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}" \
     >"$out/${json%.json}.log" 2>&1
   local rc=$?
   read -r nerr nrows < <(bench_errors "$out/$json")
