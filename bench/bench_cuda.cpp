@@ -692,7 +692,9 @@ double param_count(const hsa::ModelConfig& c) {
   return params;
 }
 
-double prefill_bytes(const hsa::ModelConfig& c, int64_t t0, int64_t t1) {
+// bf16: the projection matrices (every weight but the norms and biases, counted here as all of them) at 2
+// bytes, the rest at 4.
+double prefill_bytes(const hsa::ModelConfig& c, int64_t t0, int64_t t1, bool bf16 = false) {
   const double params = param_count(c);
   const double d = c.hidden_size, nkv = c.num_key_value_heads, dh = c.head_dim, V = c.vocab_size;
   const double table = V * d, head = c.tie_word_embeddings ? 0 : V * d;
@@ -703,7 +705,7 @@ double prefill_bytes(const hsa::ModelConfig& c, int64_t t0, int64_t t1) {
   double b = 0;
   for (int64_t s = t0; s < t1; s += kStep) {
     const int64_t n = std::min<int64_t>(kStep, t1 - s), end = s + n;
-    b += step_weights + n * d;
+    b += step_weights * (bf16 ? 0.5 : 1.0) + n * d;
     b += attn_layers * (2.0 * std::min<int64_t>(W + n, end) * nkv * dh + 2.0 * n * nkv * dh);
     if (c.is_hsa()) {
       const hsa::HsaConfig& h = *c.hsa;
@@ -714,7 +716,7 @@ double prefill_bytes(const hsa::ModelConfig& c, int64_t t0, int64_t t1) {
       b += new_chunks * (2.0 * h.chunk_size * h.num_kv_heads * dh + h.retrieval_dim);
     }
   }
-  return 4.0 * (b + head + d);  // + the LM head and final norm once
+  return 4.0 * (b + head * (bf16 ? 0.5 : 1.0) + d);  // + the LM head and final norm once
 }
 
 // The random-weight model `name` (swa | hsa), written once per process to a temp dir, or with
@@ -785,7 +787,7 @@ void BM_Prefill(benchmark::State& state, const std::string& name, int64_t L, con
         peak = std::max(peak, (double)(hsa::device_peak_bytes() - in_use_before));
       session.reset();
     }
-    report(st, s, prefill_flop(m->config(), kStep, L), prefill_bytes(m->config(), kStep, L), backend == "cuda");
+    report(st, s, prefill_flop(m->config(), kStep, L), prefill_bytes(m->config(), kStep, L, backend == "cuda"), backend == "cuda");
     const double t = median(s);
     auto& c = st.counters;
     c["length"] = (double)L;

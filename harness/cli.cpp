@@ -104,8 +104,9 @@ bool check_plan(const ModelConfig& cfg, int64_t tokens, int64_t block, uint64_t 
     return false;
   }
   // The cuda backends keep activations, caches and chunk memory in fp32 (bf16 mode stores only the matrices
-  // as bf16), so the fp32 plan is what they allocate on the device (an upper bound in bf16 mode), or with its
-  // chunk K/V in pinned host memory.
+  // as bf16), so the fp32 plan is what they allocate on the device, or with its chunk K/V in pinned host
+  // memory. In bf16 mode the matrices take half; a tied embedding table is held twice there (fp32 for the
+  // lookup, bf16 for the LM head), which the other matrices' savings cover unless it is most of the model.
   const bool on_host = chunk_memory_on_host(fp32, device_free_memory(), memory_limit, tokens, chunk_memory);
   if (on_host) std::fprintf(stderr, "chunk memory: pinned host memory (the rest does not fit on the device with it)\n");
   return on_host;

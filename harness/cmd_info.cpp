@@ -1,6 +1,7 @@
 // `hsa info` and `hsa tokenizer-corpus`: summaries of what this build can do, and the tokenizer's text.
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 
 #include "engine/device_info.h"
 #include "engine/error.h"
@@ -25,7 +26,9 @@ int cmd_info(int argc, char** argv) {
               "CPU only"
 #endif
   );
-  std::printf("devices:\n  %s\n", device_summary().c_str());
+  std::printf("devices:\n");
+  std::istringstream devices(device_summary());  // one line per device, each indented
+  for (std::string line; std::getline(devices, line);) std::printf("  %s\n", line.c_str());
   try {
     auto tok = load_tokenizer(args);
     std::printf("tokenizer: %s\n  vocab %d, hash %s, dummy prefix %s\n", tok->path().c_str(), tok->vocab_size(),

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/backend.h"
+#include "engine/error.h"
 
 namespace hsa {
 namespace {
@@ -45,7 +46,8 @@ class Bf16ReferenceBackend final : public Backend {
   void copy(void* dst, const void* src, size_t bytes) override { cpu_->copy(dst, src, bytes); }
   const float* weight(const float* host, size_t n) override {
     auto it = weights_.find(host);
-    if (it != weights_.end()) return it->second.data();
+    if (it != weights_.end() && it->second.size() == n) return it->second.data();
+    if (it != weights_.end()) throw Error("cpu-bf16 backend: weight: the same host tensor was given with two sizes");
     std::vector<float>& w = weights_[host];
     w.assign(host, host + n);
     round_all(w.data(), (int64_t)n);

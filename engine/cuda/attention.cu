@@ -29,7 +29,7 @@ __global__ void cache_write_kernel(KVCacheView c, const float* k, const float* v
   c.v[slot * row + e] = v[at];
 }
 
-// Warp per (query i, head j): query i (relative position r = r0 + i) attends to positions lo .. r.
+// Query i (relative position r = r0 + i) attends to positions lo .. r.
 // A block of kSplitWarps warps per (query i, head j): the keys lo .. r are cut into kSplitWarps runs of
 // whole 32-key tiles, each warp attends its run, and merge_warps combines the partial softmaxes (a window
 // of 513 keys is 17 tiles: one warp alone leaves the GPU waiting on memory).

@@ -118,9 +118,15 @@ class Timed {
  public:
   Timed(OpProfile& prof, const char* op) : prof_(OpProfile::enabled() ? &prof : nullptr), op_(op) {
     if (!prof_) return;
-    cuda::check(cudaEventCreate(&start_), op, "cudaEventCreate (profile)");
-    cuda::check(cudaEventCreate(&stop_), op, "cudaEventCreate (profile)");
-    cuda::check(cudaEventRecord(start_), op, "cudaEventRecord (profile)");
+    try {
+      cuda::check(cudaEventCreate(&start_), op, "cudaEventCreate (profile)");
+      cuda::check(cudaEventCreate(&stop_), op, "cudaEventCreate (profile)");
+      cuda::check(cudaEventRecord(start_), op, "cudaEventRecord (profile)");
+    } catch (...) {
+      if (start_) cudaEventDestroy(start_);
+      if (stop_) cudaEventDestroy(stop_);
+      throw;
+    }
   }
   ~Timed() {
     if (!prof_) return;
@@ -146,13 +152,19 @@ class CudaBackend final : public Backend {
     // Creating the context here makes a missing or broken device an error of make_backend, not of the
     // first op.
     cuda::check(cudaFree(nullptr), "init", "creating the CUDA context");
-    cuda::check(cublasCreate(&blas_), "init", "cublasCreate");
-    // Full fp32: no TF32 tensor cores and no reduced-precision reductions, so linears match the CPU to
-    // fp32 rounding.
-    cuda::check(cublasSetMathMode(blas_, CUBLAS_PEDANTIC_MATH), "init", "cublasSetMathMode");
+    try {
+      cuda::check(cublasCreate(&blas_), "init", "cublasCreate");
+      // Full fp32: no TF32 tensor cores and no reduced-precision reductions, so linears match the CPU to
+      // fp32 rounding.
+      cuda::check(cublasSetMathMode(blas_, CUBLAS_PEDANTIC_MATH), "init", "cublasSetMathMode");
+      if (bf16_mode_) cuda::check(cublasCreate(&blas_bf16_), "init", "cublasCreate (bf16)");
+    } catch (...) {  // the destructor does not run for a constructor that throws
+      if (blas_) cublasDestroy(blas_);
+      if (blas_bf16_) cublasDestroy(blas_bf16_);
+      throw;
+    }
     gemm_.fp32 = blas_;
     if (bf16_mode_) {
-      cuda::check(cublasCreate(&blas_bf16_), "init", "cublasCreate (bf16)");
       gemm_.bf16 = blas_bf16_;
       gemm_.bf16_matrices = &bf16_matrices_;
       gemm_.staging = &staging_;
@@ -249,10 +261,23 @@ class CudaBackend final : public Backend {
     auto it = weights_.find(key);
     if (it != weights_.end() && it->second.n == n) return static_cast<const float*>(it->second.ptr);
     if (it != weights_.end()) throw Error("cuda backend: matrix: the same host tensor was given with two shapes");
+    // Rounded on the host (nearest even, as __float2bfloat16_rn), so no fp32 copy of the matrix is ever
+    // held on the device.
+    std::vector<uint16_t> bf(n);
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t u;
+      std::memcpy(&u, host + i, 4);
+      if ((u & 0x7f800000u) != 0x7f800000u) u += 0x7fffu + ((u >> 16) & 1u);
+      else if (u & 0x007fffffu) u |= 0x00400000u;  // a NaN stays a (quiet) NaN
+      bf[i] = (uint16_t)(u >> 16);
+    }
     void* dev = alloc(n * 2);
-    float* tmp = copy_tmp_.get<float>(n, "matrix");
-    to_device(tmp, host, n * sizeof(float));
-    cuda::to_bf16(tmp, dev, (int64_t)n);
+    try {
+      to_device(dev, bf.data(), n * 2);
+    } catch (...) {
+      free(dev);
+      throw;
+    }
     weights_[key] = {dev, n};
     bf16_matrices_.insert(dev);
     return static_cast<const float*>(dev);

@@ -77,7 +77,7 @@ __global__ void __launch_bounds__(kTcThreads) score_tc_kernel(const __nv_bfloat1
 
   const int Dh = p.head_dim, Dp = padded(Dh), hr = p.heads, K = p.topk;
   const int tid = threadIdx.x, warp = tid / 32, wrow = 16 * (warp % 4), wcol = 64 * (warp / 4);
-  const bool vec4 = Dh % 4 == 0;
+  const bool vec4 = Dh % 4 == 0 && (reinterpret_cast<uintptr_t>(landmarks) & 15) == 0;
   const int r = blockIdx.z, q0 = blockIdx.x * kTileQ;
   const int64_t range = blockIdx.y, ranges = gridDim.y;
   const __nv_bfloat16* qrows = qb + ((int64_t)r * n + q0) * Dp;

@@ -37,7 +37,8 @@ __device__ inline double warp_sum(double v) {
 // One warp, all 32 lanes: attends q_sh (dh floats in shared memory) to `count` keys; key idx has its K row
 // at k + offset(idx) and its V row at v + offset(idx). Returns (in every lane) the max logit m, the
 // denominator l = sum_idx exp(z_idx - m) and o[c] = sum_idx exp(z_idx - m) v_idx[lane + 32 c], with
-// z = (q . k) * scale. count must be >= 1 and the same in all lanes.
+// z = (q . k) * scale. count must be the same in all lanes; with count 0 it returns m = -inf, l = 0, o = 0
+// (an empty run of a split window, which merge_warps skips).
 template <class Offset>
 __device__ void attend_keys(const float* q_sh, const float* k, const float* v, int64_t count, Offset offset,
                             int dh, float scale, float (&o)[kDimsPerLane], float& m, float& l) {

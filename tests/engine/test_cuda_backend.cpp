@@ -664,6 +664,23 @@ TEST(CudaBackend, MakeBackendGivesTheGpuOrAClearError) {
   }
 }
 
+// Needs no GPU: the backend names, and an unknown one is an error listing them all.
+TEST(CudaBackend, BackendNamesAreListed) {
+  EXPECT_EQ(backend_names(), (std::vector<std::string>{"cpu", "cpu-bf16", "cuda", "cuda-fp32"}));
+  EXPECT_TRUE(is_gpu_backend("cuda"));
+  EXPECT_TRUE(is_gpu_backend("cuda-fp32"));
+  EXPECT_FALSE(is_gpu_backend("cpu-bf16"));
+  EXPECT_EQ(make_backend("cpu-bf16")->name(), "cpu-bf16");
+  try {
+    make_backend("cuda-bf16");
+    FAIL() << "an unknown backend was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown backend 'cuda-bf16' (available: cpu, cpu-bf16, cuda, cuda-fp32)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 // ---- whole models ---------------------------------------------------------------------------------------------
 
 // The variants of tests/engine/make_fixtures.py (VARIANTS over cfg_dict), with random weights from
@@ -885,22 +902,61 @@ TEST_F(CudaBf16Ops, LinearMultipliesBf16Matrices) {
       }
     }
   }
-  // A weight uploaded with weight() (not a matrix) stays fp32 in bf16 mode.
+  // One host tensor as weight() and as matrix() (a tied embedding: the lookup table and the LM head): two
+  // device copies, the first fp32 and exact, the second bf16.
   const auto x = uniform(rng_, 64 * 96), W = uniform(rng_, 80 * 96);
-  std::vector<float> want(64 * 80);
+  const float* w32 = gpu_->weight(W.data(), W.size());
+  const float* w16 = gpu_->matrix(W.data(), 80, 96);
+  EXPECT_NE(w32, w16);
+  EXPECT_EQ(down(w32, W.size()), W);
+  std::vector<float> want(64 * 80), want16(64 * 80);
   cpu_->linear(x.data(), W.data(), nullptr, want.data(), 64, 96, 80, false);
+  const auto xr = bf16(x), Wr = bf16(W);
+  cpu_->linear(xr.data(), Wr.data(), nullptr, want16.data(), 64, 96, 80, false);
   float* yd = up(std::vector<float>(64 * 80));
-  gpu_->linear(up(x), up(W), nullptr, yd, 64, 96, 80, false);
+  gpu_->linear(up(x), w32, nullptr, yd, 64, 96, 80, false);
   EXPECT_LE(rel(down(yd, want.size()), want), kOpTol);
+  gpu_->linear(up(x), w16, nullptr, yd, 64, 96, 80, false);
+  EXPECT_LE(rel(down(yd, want16.size()), want16), kOpTol);
+  EXPECT_GT(rel(down(yd, want.size()), want), 1e-4) << "the bf16 matrix gave the fp32 product";
 }
 
 TEST_F(CudaBf16Ops, RetrievalSelectsTheChunksOfRoundedScores) {
   std::vector<RetrievalCase> cases = kRetrievalCases;
   cases.push_back({300, 2500 * 16, 2600, 1, 256, 16, 8, true});  // 5 query tiles, several chunk ranges, Dh of hsa-tiny
   cases.push_back({70, 1200 * 64, 1300, 3, 36, 64, 8, false});   // head dim neither a multiple of 4 nor of 16
-  cases.push_back({65, 700 * 64 + 30, 800, 1, 1024, 64, 8, true}); // the paper's D_r (large shared memory)
+  cases.push_back({65, 700 * 64 + 30, 800, 1, 1024, 64, 8, true}); // the paper's D_r
   cases.push_back({1, 5, 0, 1, 64, 4, 8, true});                  // no chunk in memory yet
+  // Blocks that walk several score tiles (a range of more than 128 chunks: past about 2M tokens in a
+  // 256-token step), and past 2^19 chunks.
+  cases.push_back({1, 200001, 200000, 1, 16, 1, 8, true});
+  cases.push_back({256, 600000, 600000, 1, 16, 1, 8, false});
   check_retrieval(cases, true);
+}
+
+// Proof that bf16 mode scores in bf16: two landmarks whose fp32 scores differ round to the same bf16 value,
+// so the tie goes to the more recent chunk there, while fp32 picks the larger.
+TEST_F(CudaBf16Ops, RoundingDecidesTheSelection) {
+  const std::vector<float> lmk = {1.f + 1.f / 1024, 1.f};  // bf16 keeps 8 significant bits: both are 1.0
+  const std::vector<float> q = {1.f};
+  RetrievalParams p;
+  p.heads = 1, p.head_dim = 1, p.chunk = 4, p.topk = 1;
+  auto* gid = up(std::vector<int32_t>(1));
+  float* gw = up(std::vector<float>(1));
+  gpu_->retrieval(up(q), 1, 2 * 4, up(lmk), 2, p, gid, gw);
+  EXPECT_EQ(down(gid, 1), std::vector<int32_t>{1});
+  auto fp32 = make_backend("cuda-fp32");
+  auto* fid = static_cast<int32_t*>(fp32->alloc(sizeof(int32_t)));
+  auto* fw = static_cast<float*>(fp32->alloc(sizeof(float)));
+  auto* fq = static_cast<float*>(fp32->alloc(sizeof(float)));
+  auto* fl = static_cast<float*>(fp32->alloc(2 * sizeof(float)));
+  fp32->to_device(fq, q.data(), sizeof(float));
+  fp32->to_device(fl, lmk.data(), 2 * sizeof(float));
+  fp32->retrieval(fq, 1, 2 * 4, fl, 2, p, fid, fw);
+  int32_t id = -1;
+  fp32->to_host(&id, fid, sizeof(int32_t));
+  EXPECT_EQ(id, 0);
+  for (void* ptr : {(void*)fid, (void*)fw, (void*)fq, (void*)fl}) fp32->free(ptr);
 }
 
 TEST_F(CudaBf16Ops, RetrievalTiesGoToTheMoreRecentChunk) { check_retrieval_ties(); }
@@ -949,6 +1005,7 @@ TEST_P(CudaModel, Bf16WithinTwiceTheErrorOfNaiveBf16) {
             << max_row_rel(naive.logits, cpu.logits, V_) << "\n";
   RecordProperty("bf16_l2_rel_error", std::to_string(e_gpu));
   EXPECT_LE(e_gpu, 2 * e_naive + kBf16Atol);
+  EXPECT_GT(e_gpu, 1e-4) << "bf16 mode gave fp32 logits: its matrices were not stored as bf16";
 }
 
 // MODEL.md s9 in bf16 mode: a score depends only on its query and chunk, so blocks of any size give the same
