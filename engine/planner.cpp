@@ -25,6 +25,21 @@ uint64_t weight_count(const ModelConfig& cfg) {
   return n;
 }
 
+// Bytes of the weights in the cuda backend's bf16 mode: every matrix a linear() reads as bf16, the rest
+// (norms, biases, CLS vector, the embedding table used for lookups) as fp32; a tied table is also the LM
+// head, so it is held a second time as a bf16 matrix.
+uint64_t bf16_mode_weight_bytes(const ModelConfig& cfg) {
+  uint64_t bytes = 0;
+  for (const auto& t : expected_tensors(cfg)) {
+    uint64_t e = 1;
+    for (int64_t d : t.shape) e *= static_cast<uint64_t>(d);
+    const bool matrix = t.shape.size() == 2 && t.name != "embed.weight";
+    bytes += e * (matrix ? 2 : 4);
+  }
+  if (cfg.tie_word_embeddings) bytes += 2 * static_cast<uint64_t>(cfg.vocab_size) * cfg.hidden_size;
+  return bytes;
+}
+
 }  // namespace
 
 std::vector<MemoryPlan> plan_memory(const ModelConfig& cfg, int64_t length, int64_t block) {
@@ -51,13 +66,17 @@ std::vector<MemoryPlan> plan_memory(const ModelConfig& cfg, int64_t length, int6
     MemoryPlan p;
     p.placement = placement;
     const bool gpu = placement != "cpu";
-    const uint64_t wb = gpu ? 2 : 4;  // bf16 on the GPU, fp32 on the CPU
-    p.where = gpu ? (placement == "cuda" ? "device (bf16)" : "device (bf16) + pinned host for chunk K/V") : "host (fp32)";
+    // The GPU placements describe the cuda backend's bf16 mode: bf16 matrices, everything else fp32 (the
+    // cuda-fp32 backend allocates the cpu figures on the device).
+    const uint64_t wb = 4;  // fp32 bytes of the caches, chunk memory and landmarks
+    p.where = gpu ? (placement == "cuda" ? "device (bf16 matrices, the rest fp32)"
+                                         : "device (bf16 matrices, the rest fp32) + pinned host for chunk K/V")
+                  : "host (fp32)";
     auto add = [&](const std::string& name, uint64_t bytes, bool on_device) {
       p.components.push_back({name, bytes});
       (on_device ? p.device_bytes : p.host_bytes) += bytes;
     };
-    add("weights", params * wb, gpu);
+    add("weights", gpu ? bf16_mode_weight_bytes(cfg) : params * 4, gpu);
     add(window ? "attention K/V rings" : "attention K/V caches (full attention)", attn_layers * 2 * cached * nkv * dh * wb, gpu);
     if (cfg.is_hsa()) {
       add("chunk K/V", chunks * S * kv_per_token * wb, placement == "cuda");

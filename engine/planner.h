@@ -20,8 +20,9 @@ struct MemoryPlan {
   uint64_t total() const { return device_bytes + host_bytes; }
 };
 
-// Placements: "cpu" (fp32 in host memory, the reference backend); "cuda" (bf16 weights and chunk memory on
-// the device); "cuda-host" (chunk K/V in pinned host memory, landmarks and the rest on the device).
+// Placements: "cpu" (fp32 in host memory, the reference backend; the cuda-fp32 backend allocates the same
+// figures on the device); "cuda" (the cuda backend's bf16 mode on the device: bf16 projection matrices,
+// everything else fp32); "cuda-host" (the same with chunk K/V in pinned host memory).
 std::vector<MemoryPlan> plan_memory(const ModelConfig& cfg, int64_t length, int64_t block = 256);
 const MemoryPlan& plan_for(const std::vector<MemoryPlan>& plans, const std::string& placement);
 

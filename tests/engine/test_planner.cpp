@@ -25,15 +25,20 @@ uint64_t component(const MemoryPlan& p, const std::string& prefix) {
   return 0;
 }
 
-TEST(Planner, ChunkMemoryAt32MIsEightGiBInBf16) {
+// bf16 mode (placement cuda) stores the matrices as bf16 and the chunk memory as fp32.
+TEST(Planner, ChunkMemoryAt32MIsSixteenGiB) {
   const auto plans = plan_memory(paper_config(), int64_t{1} << 25);
   const MemoryPlan& gpu = plan_for(plans, "cuda");
-  EXPECT_EQ(component(gpu, "chunk K/V"), uint64_t{8} << 30);          // 32M tokens x 2 x 1 x 64 x 2 bytes
-  EXPECT_EQ(component(gpu, "landmarks"), (uint64_t{1} << 19) * 1024 * 2);  // 512K chunks x D_r x 2 bytes
+  EXPECT_EQ(component(gpu, "chunk K/V"), uint64_t{16} << 30);          // 32M tokens x 2 x 1 x 64 x 4 bytes
+  EXPECT_EQ(component(gpu, "landmarks"), (uint64_t{1} << 19) * 1024 * 4);  // 512K chunks x D_r x 4 bytes
+  // Weights: bf16 matrices, the fp32 embedding table and vectors: between half and all of the fp32 figure.
+  const uint64_t fp32_weights = component(plan_for(plans, "cpu"), "weights");
+  EXPECT_LT(component(gpu, "weights"), fp32_weights * 3 / 4);
+  EXPECT_GT(component(gpu, "weights"), fp32_weights / 2);
   const MemoryPlan& host = plan_for(plans, "cuda-host");
-  EXPECT_EQ(component(host, "chunk K/V"), uint64_t{8} << 30);
-  EXPECT_LT(host.device_bytes, gpu.device_bytes - (uint64_t{7} << 30));  // K/V moved to the host
-  EXPECT_GE(host.host_bytes, uint64_t{8} << 30);
+  EXPECT_EQ(component(host, "chunk K/V"), uint64_t{16} << 30);
+  EXPECT_LT(host.device_bytes, gpu.device_bytes - (uint64_t{15} << 30));  // K/V moved to the host
+  EXPECT_GE(host.host_bytes, uint64_t{16} << 30);
   // Windowed attention: the rings do not grow with the length.
   EXPECT_EQ(component(gpu, "attention K/V rings"), component(plan_for(plan_memory(paper_config(), 8192), "cuda"), "attention K/V rings"));
 }
