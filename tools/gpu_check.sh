@@ -10,8 +10,8 @@
 #   tools/gpu_check.sh OUTDIR        (on the GPU machine: tools/gpu_check.sh "$OUT")
 #
 # Env: HSA_COMMIT (the commit to record, for a copy of the tree whose .git is not the source's; also read by
-# the build, cmake/git_commit.cmake); GPU_CHECK_BUDGET_S (default 330): steps that would start after this many seconds are skipped (and
-# reported), so the summary always comes back; GPU_CHECK_LENGTHS (default "65536 1048576");
+# the build, cmake/git_commit.cmake); GPU_CHECK_BUDGET_S (default 330): steps that would start after this
+# many seconds are skipped (and reported), so the summary always comes back; GPU_CHECK_LENGTHS (default "65536 1048576");
 # GPU_CHECK_SKIP: steps not to run, any of "tests bench e2e sdpa memcheck racecheck perf";
 # GPU_CHECK_BENCH_LENGTHS (contexts of the retrieval / chunk-attention op rows, default "4096 65536 1048576");
 # GPU_CHECK_BENCH_E2E_LENGTHS (paper-size prefill lengths, one process each, default "4096 65536"; add
@@ -47,7 +47,7 @@ row() {  # step, PASS|FAIL|SKIP, detail
 summary() {
   {
     echo
-    echo "== gpu_check summary ($(date -u +%FT%TZ), git HEAD here ${HSA_COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}, tree $(git status --porcelain 2>/dev/null | wc -l | tr -d ' ') files modified) =="
+    echo "== gpu_check summary ($(date -u +%FT%TZ), git HEAD here ${commit:-unknown}, tree $(git status --porcelain 2>/dev/null | wc -l | tr -d ' ') files modified) =="
     echo "card: ${card:-unknown}"
     printf '%-22s %-5s %s\n' step result detail
     for r in "${rows[@]}"; do echo "$r"; done
@@ -72,6 +72,7 @@ in_budget() {  # step name [skip key]: false (and a SKIP row) when the step is i
 # Counts from a gtest log: lines "[  SKIPPED ] Name (N ms)" etc.
 count() { grep -cE "^\[ *$1 *\] .* \([0-9]+ ms\)$" "$2" || true; }
 
+commit=${HSA_COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}
 nvidia-smi >"$out/nvidia-smi.txt" 2>&1
 card=$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -1)
 
@@ -139,7 +140,7 @@ run_bench() {  # step name, json name, filter, extra env assignments...
   env "$@" HSA_BENCH_LENGTHS="$bench_lengths" HSA_BENCH_MODEL_DIR="$PWD/$build/bench-models" \
     timeout "$bench_timeout" "$build/hsa_bench_cuda" --benchmark_filter="$filter" \
     --benchmark_out="$out/$json" --benchmark_out_format=json \
-    --benchmark_context=card="${card:-unknown}" --benchmark_context=commit="${HSA_COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}" \
+    --benchmark_context=card="${card:-unknown}" --benchmark_context=commit="$commit" \
     >"$out/${json%.json}.log" 2>&1
   local rc=$?
   read -r nerr nrows < <(bench_errors "$out/$json")

@@ -8,29 +8,19 @@
 // in place, so the arithmetic inside an op is the oracle's. Retrieval ids are kept as selected; its weights
 // are rounded like any other output.
 #include <cstdint>
-#include <cstring>
 #include <memory>
 #include <unordered_map>
 #include <vector>
 
 #include "engine/backend.h"
+#include "engine/bf16.h"
 #include "engine/error.h"
 
 namespace hsa {
 namespace {
 
-float round_bf16(float x) {
-  uint32_t u;
-  std::memcpy(&u, &x, 4);
-  if ((u & 0x7f800000u) == 0x7f800000u) return x;  // inf and nan stay
-  u += 0x7fffu + ((u >> 16) & 1u);
-  u &= 0xffff0000u;
-  std::memcpy(&x, &u, 4);
-  return x;
-}
-
 void round_all(float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] = round_bf16(x[i]);
+  for (int64_t i = 0; i < n; ++i) x[i] = bf16_round(x[i]);
 }
 
 class Bf16ReferenceBackend final : public Backend {

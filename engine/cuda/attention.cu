@@ -3,8 +3,9 @@
 //
 // The one idea: warps run attend_keys (warp.cuh) over runs of keys; only the key addressing differs. Window
 // attention gives each (query, head) a block of kSplitWarps warps, one run of the window each, merged with
-// merge_warps; the encoder's attention (65 keys) keeps one warp per (query, head). The ring maps relative position p to slot p % capacity exactly as on the CPU, so with
-// the keys of a block written first (cache_write) every query finds its window intact.
+// merge_warps; the encoder's attention (65 keys) keeps one warp per (query, head). The ring maps relative
+// position p to slot p % capacity exactly as on the CPU, so with the keys of a block written first
+// (cache_write) every query finds its window intact.
 #include <cmath>
 
 #include "engine/cuda/ops.cuh"
@@ -41,8 +42,7 @@ __global__ void window_attention_kernel(const float* q, int n, int heads, int64_
   const int warp = threadIdx.x / 32, lane = threadIdx.x & 31, dh = c.dh;
   const int64_t item = blockIdx.x;  // i * heads + j
   float* q_sh = sh;
-  for (int e = threadIdx.x; e < padded_dim(dh); e += blockDim.x) q_sh[e] = e < dh ? q[item * dh + e] : 0.f;
-  __syncthreads();
+  load_query_block(q + item * dh, dh, q_sh);
   const int64_t r = r0 + item / heads;
   const int64_t lo = window < 0 ? 0 : (r - window > 0 ? r - window : 0);
   const int kvh = (int)(item % heads) / (heads / c.kv_heads);

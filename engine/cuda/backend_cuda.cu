@@ -17,15 +17,16 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <string>
 #include <vector>
-#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "engine/backend.h"
+#include "engine/bf16.h"
 #include "engine/cuda/ops.cuh"
 #include "engine/device_info.h"
 #include "engine/error.h"
@@ -264,13 +265,7 @@ class CudaBackend final : public Backend {
     // Rounded on the host (nearest even, as __float2bfloat16_rn), so no fp32 copy of the matrix is ever
     // held on the device.
     std::vector<uint16_t> bf(n);
-    for (size_t i = 0; i < n; ++i) {
-      uint32_t u;
-      std::memcpy(&u, host + i, 4);
-      if ((u & 0x7f800000u) != 0x7f800000u) u += 0x7fffu + ((u >> 16) & 1u);
-      else if (u & 0x007fffffu) u |= 0x00400000u;  // a NaN stays a (quiet) NaN
-      bf[i] = (uint16_t)(u >> 16);
-    }
+    for (size_t i = 0; i < n; ++i) bf[i] = bf16_bits(host[i]);
     void* dev = alloc(n * 2);
     try {
       to_device(dev, bf.data(), n * 2);
@@ -303,9 +298,13 @@ class CudaBackend final : public Backend {
     cuda::rope(x, n, heads, dh, pos0, 0, theta);
   }
   void swiglu(float* gate, const float* up, int64_t n) override {
-    Timed timed(profile_, "swiglu"); cuda::swiglu(gate, up, n); }
+    Timed timed(profile_, "swiglu");
+    cuda::swiglu(gate, up, n);
+  }
   void add(float* x, const float* y, int64_t n) override {
-    Timed timed(profile_, "add"); cuda::add(x, y, n); }
+    Timed timed(profile_, "add");
+    cuda::add(x, y, n);
+  }
 
   // ---- attention, chunk memory, retrieval, HSA ------------------------------------------------------------
   void cache_write(const KVCacheView& c, const float* k, const float* v, int64_t r0, int n) override {

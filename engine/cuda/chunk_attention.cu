@@ -25,8 +25,7 @@ __global__ void chunk_attention_kernel(const float* q, int n, const float* mem_k
   const int warp = threadIdx.x / 32, lane = threadIdx.x & 31, dh = p.dh;
   const int64_t item = blockIdx.x;  // i * H + j
   float* q_sh = sh;
-  for (int e = threadIdx.x; e < padded_dim(dh); e += blockDim.x) q_sh[e] = e < dh ? q[item * dh + e] : 0.f;
-  __syncthreads();
+  load_query_block(q + item * dh, dh, q_sh);
   const int64_t i = item / p.heads;
   const int h = (int)(item % p.heads) / (p.heads / p.kv_heads);
   const int r = p.retrieval_heads == 1 ? 0 : h;

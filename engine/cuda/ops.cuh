@@ -18,7 +18,6 @@
 #include <cstdint>
 #include <string>
 #include <unordered_set>
-#include <utility>
 
 #include "engine/backend.h"
 #include "engine/error.h"
@@ -139,8 +138,6 @@ void select_candidates(const Candidate* scratch, int n, int lists, const Retriev
 // accumulation), fused with the top-K; then select_candidates. Head dims up to kMaxTcHeadDim.
 constexpr int kMaxTcHeadDim = 1024;
 bool retrieval_tc_supported(const RetrievalParams& p);
-// (chunks per range, ranges) of the first stage for this call.
-std::pair<int64_t, int64_t> tc_chunks_per_range(int n, int64_t pos0, int64_t n_chunks, int chunk);
 void retrieval_tc(const float* qr, int n, int64_t pos0, const float* landmarks, int64_t n_chunks,
                   const RetrievalParams& p, Scratch& work, int32_t* ids, float* weights);
 

@@ -15,6 +15,7 @@
 #include <cmath>
 
 #include "engine/cuda/ops.cuh"
+#include "engine/cuda/topk.cuh"
 #include "engine/cuda/warp.cuh"
 #include "engine/error.h"
 
@@ -24,28 +25,6 @@ namespace {
 constexpr int kBlockThreads = 128;
 constexpr int kBlockWarps = kBlockThreads / 32;
 constexpr int64_t kChunksPerSplit = 512;  // chunks scored by one stage-1 block (128 per warp)
-
-// The selection order: (s1, c1) comes before (s2, c2). Empty entries are (-inf, -1) and lose to any chunk.
-__device__ inline bool better(float s1, int32_t c1, float s2, int32_t c2) {
-  return s1 > s2 || (s1 == s2 && c1 > c2);
-}
-
-// One thread's K best entries, best first (local memory).
-struct TopK {
-  float s[kMaxTopK];
-  int32_t c[kMaxTopK];
-  int kept = 0;
-  __device__ void insert(float score, int32_t chunk, int K) {
-    if (kept == K && !better(score, chunk, s[K - 1], c[K - 1])) return;
-    int at = kept < K ? kept : K - 1;  // insertion point: after every entry that comes before this one
-    while (at > 0 && better(score, chunk, s[at - 1], c[at - 1])) {
-      s[at] = s[at - 1], c[at] = c[at - 1];
-      --at;
-    }
-    s[at] = score, c[at] = chunk;
-    if (kept < K) ++kept;
-  }
-};
 
 // The block's K best over all threads' lists, best first, written by thread 0 to out[0..K). Round k: every
 // thread offers the best entry it has not given yet, an argmax over the block (warp shuffles, then the

@@ -21,8 +21,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "engine/cuda/ops.cuh"
+#include "engine/cuda/topk.cuh"
 #include "engine/error.h"
 
 namespace hsa::cuda {
@@ -48,10 +50,6 @@ constexpr int kMaxRanges = 4096;
 static_assert(kLoadsL * 4 * kTcThreads == kTileC * kSlice && kLoadsQ * 8 * kTcThreads == kTileQ * kSlice);
 
 __host__ __device__ inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-
-__device__ inline bool better(float s1, int32_t c1, float s2, int32_t c2) {
-  return s1 > s2 || (s1 == s2 && c1 > c2);
-}
 
 // Head dims padded to the slice (zeros past Dh contribute nothing).
 __host__ __device__ inline int padded(int Dh) { return (Dh + kSlice - 1) / kSlice * kSlice; }
@@ -86,9 +84,7 @@ __global__ void __launch_bounds__(kTcThreads) score_tc_kernel(const __nv_bfloat1
   const int my_row = tid % kTileQ, my_part = tid / kTileQ;
   const int64_t my_t = pos0 + q0 + my_row;
   const int64_t my_visible = (q0 + my_row < n) ? min64(my_t / p.chunk, n_chunks) : 0;
-  float ts[kMaxTopK];
-  int32_t tc[kMaxTopK];
-  int kept = 0;
+  TopK mine;
 
   const int64_t last_t = pos0 + (q0 + kTileQ < n ? q0 + kTileQ : n) - 1;
   const int64_t tile_visible = min64(last_t / p.chunk, n_chunks);
@@ -168,27 +164,17 @@ __global__ void __launch_bounds__(kTcThreads) score_tc_kernel(const __nv_bfloat1
       const int j = (jj + my_row) & 31;
       const int64_t c = c0 + my_part * 32 + j;
       if (c >= my_end) continue;
-      const float s = row_s[j] * scale;
-      const int32_t ci = (int32_t)c;
-      if (kept == K && !better(s, ci, ts[K - 1], tc[K - 1])) continue;
-      int at = kept < K ? kept : K - 1;
-      while (at > 0 && better(s, ci, ts[at - 1], tc[at - 1])) {
-        ts[at] = ts[at - 1], tc[at] = tc[at - 1];
-        --at;
-      }
-      ts[at] = s, tc[at] = ci;
-      if (kept < K) ++kept;
+      mine.insert(row_s[j] * scale, (int32_t)c, K);
     }
   }
   // kFolders lists per (query, range): list index range * kFolders + part.
   if (q0 + my_row >= n) return;
   const int64_t item = (int64_t)(q0 + my_row) * hr + r;
   Candidate* out = scratch + ((item * ranges + range) * kFolders + my_part) * K;
-  for (int k = 0; k < K; ++k) out[k] = k < kept ? Candidate{ts[k], tc[k]} : Candidate{-INFINITY, -1};
+  for (int k = 0; k < K; ++k) out[k] = k < mine.kept ? Candidate{mine.s[k], mine.c[k]} : Candidate{-INFINITY, -1};
 }
 
-}  // namespace
-
+// (chunks per range, ranges) of the first stage for this call.
 std::pair<int64_t, int64_t> tc_chunks_per_range(int n, int64_t pos0, int64_t n_chunks, int chunk) {
   if (n <= 0 || chunk < 1) return {kMinChunksPerRange, 1};
   const int64_t last_t = pos0 + n - 1;
@@ -202,6 +188,8 @@ std::pair<int64_t, int64_t> tc_chunks_per_range(int n, int64_t pos0, int64_t n_c
   const int64_t ranges = std::max<int64_t>(1, (visible + per - 1) / per);
   return {per, ranges};
 }
+
+}  // namespace
 
 bool retrieval_tc_supported(const RetrievalParams& p) {
   return p.head_dim >= 1 && p.head_dim <= kMaxTcHeadDim && p.topk >= 1 && p.topk <= kMaxTopK;

@@ -139,4 +139,10 @@ __device__ inline void load_query(const float* q, int dh, float* q_sh) {
   __syncwarp();
 }
 
+// The same for a query that all warps of the block share (all threads of the block call it).
+__device__ inline void load_query_block(const float* q, int dh, float* q_sh) {
+  for (int e = threadIdx.x; e < padded_dim(dh); e += blockDim.x) q_sh[e] = e < dh ? q[e] : 0.f;
+  __syncthreads();
+}
+
 }  // namespace hsa::cuda

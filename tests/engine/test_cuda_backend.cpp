@@ -21,7 +21,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <deque>
 #include <map>
@@ -29,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/backend.h"
+#include "engine/bf16.h"
 #include "engine/device_info.h"
 #include "engine/error.h"
 #include "engine/random_model.h"
@@ -337,19 +337,10 @@ TEST_F(CudaOps, ChunkEncoder) {
   }
 }
 
-
 // bf16 mode scores bf16-rounded queries and landmarks (exact products, fp32 sums): the CPU oracle is given
 // the rounded inputs, and the selections must be the same.
-float bf16(float x) {
-  uint32_t u;
-  std::memcpy(&u, &x, 4);
-  u += 0x7fffu + ((u >> 16) & 1u);
-  u &= 0xffff0000u;
-  std::memcpy(&x, &u, 4);
-  return x;
-}
 std::vector<float> bf16(std::vector<float> v) {
-  for (float& x : v) x = bf16(x);
+  for (float& x : v) x = bf16_round(x);
   return v;
 }
 
@@ -807,6 +798,26 @@ class CudaModel : public ::testing::TestWithParam<std::string> {
     V_ = model_->config().vocab_size;
     ids_ = variant_ids(V_, 100 + V_);
   }
+  // Blocks of 1, 7, S and 1000 tokens against one block on `backend`: logits within kStreamTol (each block
+  // size's figure printed after `tag`) and the same retrieval decisions.
+  void check_streaming(const std::string& backend, const char* tag) {
+    const RunResult whole = run(model_, backend, ids_, ids_.size());
+    const ModelConfig& c = model_->config();
+    const size_t S = c.is_hsa() ? c.hsa->chunk_size : 4;
+    for (size_t block : {(size_t)1, (size_t)7, S, (size_t)1000}) {
+      const RunResult r = run(model_, backend, ids_, block);
+      const double d = max_row_rel(r.logits, whole.logits, V_);
+      std::cout << tag << " " << GetParam() << " block " << block << ": max row rel diff vs one block = " << d << "\n";
+      EXPECT_LE(d, kStreamTol) << "block size " << block;
+      size_t differing = 0;
+      for (size_t i = 0; i < std::min(r.trace.size(), whole.trace.size()); ++i) {
+        const TraceEntry &a = r.trace[i], &b = whole.trace[i];
+        differing += a.position != b.position || a.group != b.group || a.head != b.head || a.chunks != b.chunks;
+      }
+      EXPECT_EQ(r.trace.size(), whole.trace.size());
+      EXPECT_EQ(differing, 0u) << "retrieval decisions depend on the block size " << block;
+    }
+  }
   std::shared_ptr<const Model> model_;
   std::vector<int32_t> ids_;
   int V_ = 0;
@@ -835,24 +846,7 @@ TEST_P(CudaModel, MatchesCpuBackend) {
 }
 
 // MODEL.md s9 on the GPU: prefill in blocks of any size gives the same logits as one block.
-TEST_P(CudaModel, StreamingInvariance) {
-  const RunResult whole = run(model_, "cuda-fp32", ids_, ids_.size());
-  const ModelConfig& c = model_->config();
-  const size_t S = c.is_hsa() ? c.hsa->chunk_size : 4;
-  for (size_t block : {(size_t)1, (size_t)7, S, (size_t)1000}) {
-    const RunResult r = run(model_, "cuda-fp32", ids_, block);
-    const double d = max_row_rel(r.logits, whole.logits, V_);
-    std::cout << "[ stream ] " << GetParam() << " block " << block << ": max row rel diff vs one block = " << d << "\n";
-    EXPECT_LE(d, kStreamTol) << "block size " << block;
-    size_t differing = 0;
-    for (size_t i = 0; i < std::min(r.trace.size(), whole.trace.size()); ++i) {
-      const TraceEntry &a = r.trace[i], &b = whole.trace[i];
-      differing += a.position != b.position || a.group != b.group || a.head != b.head || a.chunks != b.chunks;
-    }
-    EXPECT_EQ(r.trace.size(), whole.trace.size());
-    EXPECT_EQ(differing, 0u) << "retrieval decisions depend on the block size " << block;
-  }
-}
+TEST_P(CudaModel, StreamingInvariance) { check_streaming("cuda-fp32", "[ stream ]"); }
 
 // Chunk K/V in pinned host memory read over the bus (placement cuda-host): the same kernels on the same
 // values, so the same logits bit for bit.
@@ -981,7 +975,7 @@ TEST(Bf16Reference, RoundsEveryOutputAndStaysClose) {
   const auto naive = run(m, "cpu-bf16", ids, ids.size()).logits;
   ASSERT_EQ(naive.size(), fp32.size());
   size_t not_bf16 = 0;
-  for (float x : naive) not_bf16 += bf16(x) != x;
+  for (float x : naive) not_bf16 += bf16_round(x) != x;
   EXPECT_EQ(not_bf16, 0u);
   // Before the first chunk completes (64 tokens) nothing is retrieved and the difference is rounding alone;
   // past it a rounded score can select another chunk, and these random models amplify that.
@@ -1010,24 +1004,7 @@ TEST_P(CudaModel, Bf16WithinTwiceTheErrorOfNaiveBf16) {
 
 // MODEL.md s9 in bf16 mode: a score depends only on its query and chunk, so blocks of any size give the same
 // selections and the same logits up to the GEMMs' summation order.
-TEST_P(CudaModel, Bf16StreamingInvariance) {
-  const RunResult whole = run(model_, "cuda", ids_, ids_.size());
-  const ModelConfig& c = model_->config();
-  const size_t S = c.is_hsa() ? c.hsa->chunk_size : 4;
-  for (size_t block : {(size_t)1, (size_t)7, S, (size_t)1000}) {
-    const RunResult r = run(model_, "cuda", ids_, block);
-    const double d = max_row_rel(r.logits, whole.logits, V_);
-    std::cout << "[ stream bf16 ] " << GetParam() << " block " << block << ": max row rel diff vs one block = " << d << "\n";
-    EXPECT_LE(d, kStreamTol) << "block size " << block;
-    size_t differing = 0;
-    for (size_t i = 0; i < std::min(r.trace.size(), whole.trace.size()); ++i) {
-      const TraceEntry &a = r.trace[i], &b = whole.trace[i];
-      differing += a.position != b.position || a.group != b.group || a.head != b.head || a.chunks != b.chunks;
-    }
-    EXPECT_EQ(r.trace.size(), whole.trace.size());
-    EXPECT_EQ(differing, 0u) << "retrieval decisions depend on the block size " << block;
-  }
-}
+TEST_P(CudaModel, Bf16StreamingInvariance) { check_streaming("cuda", "[ stream bf16 ]"); }
 
 INSTANTIATE_TEST_SUITE_P(CudaVariants, CudaModel, ::testing::Values("default", "enc0_meanpool", "enc2_cls", "enc1_mean",
                                                                 "enc2_mean_small", "softmax", "off_by_one",
