@@ -745,8 +745,9 @@ std::shared_ptr<const hsa::Model> model(const std::string& name) {
   return cache[name] = hsa::Model::load(dir.string());
 }
 
-std::map<int64_t, double>& swa_seconds() {
-  static std::map<int64_t, double> m;
+// The swa row's median time per (backend, length), for the hsa row of the same backend and length.
+std::map<std::pair<std::string, int64_t>, double>& swa_seconds() {
+  static std::map<std::pair<std::string, int64_t>, double> m;
   return m;
 }
 
@@ -797,8 +798,8 @@ void BM_Prefill(benchmark::State& state, const std::string& name, int64_t L, con
     c["dev_mem_GiB"] = mem / (double)(1ull << 30);
     if (peak >= 0) c["dev_peak_GiB"] = peak / (double)(1ull << 30);
     if (name == "swa")
-      swa_seconds()[L * 2 + (backend == "cuda")] = t;
-    else if (auto it = swa_seconds().find(L * 2 + (backend == "cuda")); it != swa_seconds().end())
+      swa_seconds()[{backend, L}] = t;
+    else if (auto it = swa_seconds().find({backend, L}); it != swa_seconds().end())
       c["vs_swa"] = t / it->second;
   });
 }
