@@ -164,7 +164,9 @@ void set_attr(hid_t obj, const char* name, int64_t value) {
 
 // Layout: /tokens int32 and /loss_mask uint8 (1 on the answer span), concatenated over samples;
 // /offsets int64 (n+1); per sample /prompt_tokens, /length, /index, /seed, /hash, /task (index into the
-// comma-separated attribute task_names). Root attributes: format, tokenizer_hash, tokenizer_vocab_size.
+// comma-separated attribute task_names). The samples' markers, concatenated: /marker_pos, /marker_len (token
+// span in the row), /marker_kind (index into the attribute marker_kinds), with /marker_offsets (n+1).
+// Root attributes: format, tokenizer_hash, tokenizer_vocab_size.
 class H5Writer : public SampleWriter {
  public:
   H5Writer(std::string path, const Tokenizer& tok) : path_(std::move(path)), tmp_(temp_path(path_)) {
@@ -180,8 +182,13 @@ class H5Writer : public SampleWriter {
     seed_ = std::make_unique<H5Column>(file_, "seed", H5T_NATIVE_UINT64, 1024);
     hash_ = std::make_unique<H5Column>(file_, "hash", H5T_NATIVE_UINT64, 1024);
     task_ = std::make_unique<H5Column>(file_, "task", H5T_NATIVE_INT32, 1024);
+    marker_offsets_ = std::make_unique<H5Column>(file_, "marker_offsets", H5T_NATIVE_INT64, 1024);
+    marker_pos_ = std::make_unique<H5Column>(file_, "marker_pos", H5T_NATIVE_INT64, 4096);
+    marker_len_ = std::make_unique<H5Column>(file_, "marker_len", H5T_NATIVE_INT64, 4096);
+    marker_kind_ = std::make_unique<H5Column>(file_, "marker_kind", H5T_NATIVE_INT32, 4096);
     const int64_t zero = 0;
     offsets_->append(&zero, 1);
+    marker_offsets_->append(&zero, 1);
     set_attr(file_, "format", "hsa-token-dataset-1");
     set_attr(file_, "tokenizer_hash", hex64(tok.hash()));
     set_attr(file_, "tokenizer_vocab_size", static_cast<int64_t>(tok.vocab_size()));
@@ -207,19 +214,24 @@ class H5Writer : public SampleWriter {
     index_->append(&s.index, 1);
     seed_->append(&s.seed, 1);
     hash_->append(&s.hash, 1);
-    int32_t t = -1;
-    for (size_t i = 0; i < tasks_.size(); ++i)
-      if (tasks_[i] == s.task) t = static_cast<int32_t>(i);
-    if (t < 0) {
-      tasks_.push_back(s.task);
-      t = static_cast<int32_t>(tasks_.size() - 1);
-    }
+    const int32_t t = name_index(tasks_, s.task);
     task_->append(&t, 1);
+    for (const Marker& m : s.markers) {
+      const int32_t k = name_index(marker_kinds_, m.kind);
+      marker_pos_->append(&m.token_pos, 1);
+      marker_len_->append(&m.token_len, 1);
+      marker_kind_->append(&k, 1);
+    }
+    markers_ += static_cast<int64_t>(s.markers.size());
+    marker_offsets_->append(&markers_, 1);
   }
   void commit() override {
     std::string names;
     for (const auto& t : tasks_) names += (names.empty() ? "" : ",") + t;
     set_attr(file_, "task_names", names);
+    std::string kinds;
+    for (const auto& k : marker_kinds_) kinds += (kinds.empty() ? "" : ",") + k;
+    set_attr(file_, "marker_kinds", kinds);
     close();
     if (std::rename(tmp_.c_str(), path_.c_str()) != 0) throw Error("output '" + path_ + "': rename failed");
     forget_partial();
@@ -230,16 +242,25 @@ class H5Writer : public SampleWriter {
   void close() {
     tokens_.reset(), mask_.reset(), offsets_.reset(), prompt_.reset(), length_.reset();
     index_.reset(), seed_.reset(), hash_.reset(), task_.reset();
+    marker_offsets_.reset(), marker_pos_.reset(), marker_len_.reset(), marker_kind_.reset();
     if (file_ >= 0) {
       H5Fclose(file_);
       file_ = -1;
     }
   }
+  // The index of `name` in `names`, appended when new (names of tasks and marker kinds, stored as attributes).
+  static int32_t name_index(std::vector<std::string>& names, const std::string& name) {
+    for (size_t i = 0; i < names.size(); ++i)
+      if (names[i] == name) return static_cast<int32_t>(i);
+    names.push_back(name);
+    return static_cast<int32_t>(names.size() - 1);
+  }
   std::string path_, tmp_;
   hid_t file_ = -1;
   std::unique_ptr<H5Column> tokens_, mask_, offsets_, prompt_, length_, index_, seed_, hash_, task_;
-  std::vector<std::string> tasks_;
-  int64_t total_ = 0;
+  std::unique_ptr<H5Column> marker_offsets_, marker_pos_, marker_len_, marker_kind_;
+  std::vector<std::string> tasks_, marker_kinds_;
+  int64_t total_ = 0, markers_ = 0;
   bool committed_ = false;
 };
 

@@ -12,12 +12,14 @@
 #include "generators/babi_world.h"
 #include "generators/rng.h"
 #include "tests/babi_solver.h"
+#include "tests/test_env.h"
 
 namespace {
 
 using hsa::Rng;
 using hsa::babi::Story;
 using hsa::testing::solve_babi;
+using hsa::testing::split_commas;
 
 std::vector<int> implemented_tasks() {
   std::vector<int> t;
@@ -33,21 +35,6 @@ std::string describe(const Story& s) {
   o << "  Q: " << s.question << "  A: " << s.answer << "  support:";
   for (int i : s.supporting) o << " " << i;
   return o.str();
-}
-
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == ',') {
-      out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  return out;
 }
 
 bool trimmed(const std::string& s) { return !s.empty() && s.front() != ' ' && s.back() != ' '; }

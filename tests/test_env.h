@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <string>
+#include <vector>
 
 #include "engine/error.h"
 #include "engine/tokenizer.h"
@@ -30,6 +31,15 @@ inline std::string slurp(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// "a,b,,c" -> {"a", "b", "", "c"}: every comma separates, nothing is trimmed.
+inline std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t a = 0;
+  for (size_t b; (b = s.find(',', a)) != std::string::npos; a = b + 1) out.push_back(s.substr(a, b - a));
+  out.push_back(s.substr(a));
+  return out;
 }
 
 struct CmdResult {

@@ -27,6 +27,17 @@ std::vector<T> read_column(hid_t f, const char* name, hid_t type) {
   return v;
 }
 
+std::string read_string_attr(hid_t f, const char* name) {
+  hid_t a = H5Aopen(f, name, H5P_DEFAULT);
+  EXPECT_GE(a, 0) << name;
+  hid_t type = H5Aget_type(a);
+  std::string v(H5Tget_size(type), '\0');
+  H5Aread(a, type, v.data());
+  H5Tclose(type);
+  H5Aclose(a);
+  return v.substr(0, v.find('\0'));
+}
+
 TEST(Writers, JsonlFields) {
   Generator g(default_options());
   const std::string path = temp_dir() + "/w.jsonl";
@@ -51,7 +62,8 @@ TEST(Writers, JsonlFields) {
 
 TEST(Writers, Hdf5TokensMaskAndMetadata) {
   Generator g(default_options(false));
-  std::vector<Sample> samples = {g.make("vt", 4096, 0, 1), g.make("qa2", 4096, 3, 1), g.make("vt", 4096, 1, 1)};
+  std::vector<Sample> samples = {g.make("vt", 4096, 0, 1), g.make("qa2", 4096, 3, 1), g.make("vt", 4096, 1, 1),
+                                 g.make("niah_multikey_1", 4096, 0, 1)};
   const std::string path = temp_dir() + "/w.h5";
   {
     auto w = SampleWriter::open(path, *project_tokenizer());
@@ -65,7 +77,29 @@ TEST(Writers, Hdf5TokensMaskAndMetadata) {
   auto offsets = read_column<int64_t>(f, "offsets", H5T_NATIVE_INT64);
   auto prompt = read_column<int64_t>(f, "prompt_tokens", H5T_NATIVE_INT64);
   auto task = read_column<int32_t>(f, "task", H5T_NATIVE_INT32);
+  auto marker_offsets = read_column<int64_t>(f, "marker_offsets", H5T_NATIVE_INT64);
+  auto marker_pos = read_column<int64_t>(f, "marker_pos", H5T_NATIVE_INT64);
+  auto marker_len = read_column<int64_t>(f, "marker_len", H5T_NATIVE_INT64);
+  auto marker_kind = read_column<int32_t>(f, "marker_kind", H5T_NATIVE_INT32);
+  const auto kinds = split_commas(read_string_attr(f, "marker_kinds"));
   H5Fclose(f);
+  // Markers: each sample's, in order, with its kind by name (what a trainer's retrieval supervision reads).
+  ASSERT_EQ(marker_offsets.size(), samples.size() + 1);
+  ASSERT_EQ(marker_pos.size(), static_cast<size_t>(marker_offsets.back()));
+  ASSERT_EQ(marker_len.size(), marker_pos.size());
+  ASSERT_EQ(marker_kind.size(), marker_pos.size());
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const auto& ms = samples[i].markers;
+    ASSERT_FALSE(ms.empty()) << samples[i].task;
+    ASSERT_EQ(marker_offsets[i + 1] - marker_offsets[i], static_cast<int64_t>(ms.size())) << i;
+    for (size_t j = 0; j < ms.size(); ++j) {
+      const size_t k = static_cast<size_t>(marker_offsets[i]) + j;
+      EXPECT_EQ(marker_pos[k], ms[j].token_pos);
+      EXPECT_EQ(marker_len[k], ms[j].token_len);
+      ASSERT_LT(static_cast<size_t>(marker_kind[k]), kinds.size());
+      EXPECT_EQ(kinds[static_cast<size_t>(marker_kind[k])], ms[j].kind);
+    }
+  }
   ASSERT_EQ(offsets.size(), samples.size() + 1);
   ASSERT_EQ(tokens.size(), mask.size());
   for (size_t i = 0; i < samples.size(); ++i) {

@@ -210,3 +210,111 @@ def test_shipped_recipes_are_valid():
             for d in stage["data"]:
                 for t in d["tasks"]:
                     assert f"  {t} " in tasks, (name, stage["name"], t)
+
+
+def test_evidence_chunks_hold_the_evidence(data):
+    """The markers of the datasets locate the evidence: the queried needle's span holds the answer's digits, and
+    the chunks marked as evidence are exactly the ones that span touches."""
+    ds = TokenDatasets(data["paths"])
+    assert ds.has_evidence()
+    S = TINY["hsa"]["chunk_size"]
+    rows = [r for r in ds.rows_train if r.task == "niah_single_1"][:8]
+    for r in rows:
+        toks, mask = ds.tokens(r)
+        ev = ds.evidence(r)
+        assert len(ev) == 1
+        p, n = ev[0]
+        answer = [int(t) for t in toks[mask.astype(bool)]]
+        digits = answer[1:] if len(answer) > 1 else answer      # the answer starts with a space token
+        span = [int(t) for t in toks[p:p + n]]
+        assert any(span[i:i + len(digits)] == digits for i in range(len(span) - len(digits) + 1)), r
+        C = (len(toks) - 2) // S
+        chunks = ds.evidence_chunks([r], C, S)[0]
+        assert chunks.tolist() == [c * S < p + n and p < (c + 1) * S for c in range(C)]
+    qa = [r for r in ds.rows_train if r.task == "qa1"][0]
+    assert ds.evidence(qa)                                     # the supporting fact
+
+
+def test_retrieval_loss_targets_the_evidence():
+    """Scores that put the evidence first with sigmoid near 1 there and near 0 elsewhere have a near-zero loss;
+    chunks not yet complete at a position never count; positions without visible evidence are left out."""
+    S, L, C = 4, 16, 3                                  # chunks end at 4, 8, 12: visible from t = 4, 8, 12
+    ev = torch.tensor([[False, True, False]])
+    ans = torch.zeros(1, L)
+    ans[0, 13:] = 1
+    good = torch.full((1, L, 1, C), -12.0)
+    good[..., 1] = 12.0
+    good[..., 2] = -12.0
+    bad = -good
+    lg = train.retrieval_loss([{"scores": good}], ev, ans, S)
+    lb = train.retrieval_loss([{"scores": bad}], ev, ans, S)
+    assert float(lg) < 1e-4 and float(lb) > 20
+    invisible = good.clone()
+    invisible[0, :12, :, 2] = 50.0                      # chunk 2 is complete only from t = 12
+    invisible[0, :13] = 99.0                            # no answer there
+    assert float(train.retrieval_loss([{"scores": invisible}], ev, ans, S)) == pytest.approx(float(lg))
+    assert train.retrieval_loss([{"scores": good}], ev, torch.zeros(1, L), S) is None
+    late = torch.tensor([[False, False, True]])         # evidence visible only from t = 12
+    ans2 = torch.zeros(1, L)
+    ans2[0, 9:12] = 1
+    assert train.retrieval_loss([{"scores": good}], late, ans2, S) is None
+
+
+def test_retrieval_loss_trains_the_selection(data):
+    """Optimizing the retrieval loss alone on one batch makes the model select the needle's chunk at the answer
+    positions and give it the weight (gradients reach queries and landmarks through the scores)."""
+    torch.manual_seed(0)
+    cfg = ModelConfig.from_json(data["config"])
+    ds = TokenDatasets(data["paths"])
+    model = HSAModel(cfg).init_weights(5)
+    rows = [r for r in ds.rows_train if r.task == "niah_single_1"][:4]
+    ids, _, ans, _ = ds.batch(rows)
+    S = cfg.hsa.chunk_size
+
+    def run():
+        _, trace = model(ids, return_trace=True)
+        ev = ds.evidence_chunks(rows, trace[0]["scores"].shape[-1], S)
+        return trace, ev
+
+    trace, ev = run()
+    (n, hit0, w0), = train.evidence_selected(trace, ev, ans, S)
+    assert n > 0
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(40):
+        trace, ev = run()
+        loss = train.retrieval_loss(trace, ev, ans, S)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        trace, ev = run()
+    (n1, hit1, w1), = train.evidence_selected(trace, ev, ans, S)
+    assert n1 == n and hit1 == n and w1 / n > 0.9 and w1 > w0, (hit0, w0, hit1, w1, n)
+
+
+def test_retrieval_loss_in_training_runs_and_needs_markers(data):
+    import h5py
+    out = data["dir"] / "retrieval"
+    run_train(data, out, "--retrieval-loss", "1.0", "--stop-after", "3")
+    log = [json.loads(l) for l in open(out / "log.jsonl")]
+    assert all("loss_retrieval" in r for r in log if r.get("length"))
+    held = [v for v in log[-1]["heldout"].values() if "evidence_recall" in v]
+    assert held and all(len(v["evidence_recall"]) == len(v["evidence_weight"]) == 1 for v in held)
+    bare = str(data["dir"] / "bare.h5")                 # a dataset written before markers existed
+    shutil.copy(data["paths"][0], bare)
+    with h5py.File(bare, "a") as f:
+        for k in ("marker_offsets", "marker_pos", "marker_len", "marker_kind"):
+            del f[k]
+    with pytest.raises(SystemExit, match="needs markers; '.*bare.h5' has none"):
+        train.main(["--config", data["config"], "--data", bare, "--out", str(data["dir"] / "r2"),
+                    "--retrieval-loss", "1", "--device", "cpu"])
+    with pytest.raises(SystemExit, match="--retrieval-loss must be >= 0"):
+        run_train(data, data["dir"] / "r3", "--retrieval-loss", "-1")
+    broken = str(data["dir"] / "broken.h5")
+    shutil.copy(data["paths"][0], broken)
+    with h5py.File(broken, "a") as f:
+        k = f["marker_kind"][:]
+        k[0] = 99
+        f["marker_kind"][:] = k
+    with pytest.raises(ValueError, match="broken.h5.*marker_kind outside"):
+        TokenDatasets([broken])

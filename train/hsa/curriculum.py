@@ -31,7 +31,7 @@ RECIPE_KEYS = {"config", "seed", "stages", "comment"}
 STAGE_KEYS = {"name", "minutes", "steps", "window", "data", "train", "comment"}
 DATA_KEYS = {"tasks", "lengths", "samples"}
 TRAIN_KEYS = {"lr", "min_lr", "warmup", "weight_decay", "clip", "tokens_per_batch", "lm_weight", "gumbel", "freeze",
-              "eval_every", "eval_rows", "ckpt_every", "precision"}
+              "retrieval_loss", "eval_every", "eval_rows", "ckpt_every", "precision"}
 
 
 def _check_keys(obj, allowed, where):

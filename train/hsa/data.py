@@ -3,6 +3,9 @@
 A dataset row is prompt ids + answer ids with a loss mask over the answer span. Several files form a mixture;
 rows are split into train / held-out by their content hash (deterministic, independent of file order), and
 the training order is a seeded permutation per epoch, so a run resumes exactly from (epoch, position).
+
+Files that carry the samples' markers (`/marker_*`) also give the evidence of each row: the token spans of the
+queried needles, vt chain lines and supporting bAbI facts, which a retrieval loss can aim the selection at.
 """
 from dataclasses import dataclass
 
@@ -11,6 +14,13 @@ import numpy as np
 import torch
 
 FORMAT = "hsa-token-dataset-1"
+# Marker kinds that the answer depends on (as the harness's retrieval recall counts them).
+EVIDENCE_KINDS = ("needle", "chain", "fact_support")
+
+
+def _attr_str(f, name):
+    v = f.attrs[name]
+    return v.decode() if isinstance(v, bytes) else str(v)
 
 
 @dataclass
@@ -36,19 +46,28 @@ class TokenDatasets:
                 fmt = fmt.decode()
             if fmt != FORMAT:
                 raise ValueError(f"data: '{p}' is not an hsa token dataset (format {fmt!r})")
-            th = f.attrs["tokenizer_hash"]
-            th = th.decode() if isinstance(th, bytes) else str(th)
+            th = _attr_str(f, "tokenizer_hash")
             if self.tokenizer_hash is None:
                 self.tokenizer_hash = th
             elif th != self.tokenizer_hash:
                 raise ValueError(f"data: '{p}' was made with another tokenizer ({th} vs {self.tokenizer_hash})")
-            names = f.attrs["task_names"]
-            names = (names.decode() if isinstance(names, bytes) else str(names)).split(",")
+            names = _attr_str(f, "task_names").split(",")
             offsets = f["offsets"][:]
             tasks = f["task"][:]
             hashes = f["hash"][:]
             lengths = f["length"][:]
-            self.files.append({"h5": f, "offsets": offsets})
+            entry = {"h5": f, "offsets": offsets, "evidence": None}
+            if "marker_offsets" in f:
+                kinds = _attr_str(f, "marker_kinds").split(",")
+                evidence_kind = np.array([k in EVIDENCE_KINDS for k in kinds] + [False])
+                mo = f["marker_offsets"][:]
+                if len(mo) != len(offsets):
+                    raise ValueError(f"data: '{p}': /marker_offsets has {len(mo)} entries, /offsets {len(offsets)}")
+                kind = f["marker_kind"][:]
+                if kind.size and (kind.min() < 0 or kind.max() >= len(kinds)):
+                    raise ValueError(f"data: '{p}': /marker_kind outside the {len(kinds)} kinds of marker_kinds")
+                entry["evidence"] = (mo, f["marker_pos"][:], f["marker_len"][:], evidence_kind[kind])
+            self.files.append(entry)
             for i in range(len(offsets) - 1):
                 row = Row(fi, i, names[tasks[i]], int(lengths[i]))
                 (self.rows_heldout if int(hashes[i]) % heldout_every == 0 else self.rows_train).append(row)
@@ -59,6 +78,29 @@ class TokenDatasets:
         f = self.files[row.file]
         a, b = int(f["offsets"][row.index]), int(f["offsets"][row.index + 1])
         return f["h5"]["tokens"][a:b], f["h5"]["loss_mask"][a:b]
+
+    def has_evidence(self) -> bool:
+        """Whether every file carries markers (files written before markers existed do not)."""
+        return all(f["evidence"] is not None for f in self.files)
+
+    def evidence(self, row: Row):
+        """[(token_pos, token_len)] of the row's evidence markers; None when its file has no markers."""
+        ev = self.files[row.file]["evidence"]
+        if ev is None:
+            return None
+        mo, pos, ln, is_ev = ev
+        a, b = int(mo[row.index]), int(mo[row.index + 1])
+        return [(int(pos[i]), int(ln[i])) for i in range(a, b) if is_ev[i]]
+
+    def evidence_chunks(self, rows, n_chunks: int, chunk_size: int):
+        """(B, n_chunks) bool: chunk i of row b holds a token of one of its evidence spans (a span that
+        straddles a chunk boundary marks both chunks). Rows without markers have no evidence chunk."""
+        out = np.zeros((len(rows), n_chunks), dtype=bool)
+        for b, r in enumerate(rows):
+            for p, n in self.evidence(r) or []:
+                if n > 0:
+                    out[b, p // chunk_size: min(n_chunks, (p + n - 1) // chunk_size + 1)] = True
+        return torch.from_numpy(out)
 
     def batch(self, rows, pad_id: int = 0):
         """Right-padded (ids, targets, answer mask, lm mask) tensors: position t predicts token t+1."""

@@ -323,6 +323,8 @@ class Retrieval(nn.Module):
         return self.lmk_norm(lm) if self.lmk_norm is not None else lm
 
     def forward(self, x, landmarks, positions):
+        """-> selected ids and their weights (B, L, h_r, K), and the scores of all chunks (B, L, h_r, C), visible
+        or not (what a retrieval loss in training reads)."""
         scores = torch.einsum("blhd,bchd->blhc", self.queries(x), self.keys(landmarks))
         scores = scores / math.sqrt(self.head_dim)
         noisy = None
@@ -330,7 +332,7 @@ class Retrieval(nn.Module):
             u = torch.rand_like(scores).clamp(1e-10, 1.0 - 1e-7)
             noisy = scores.detach() - self.gumbel_scale * torch.log(-torch.log(u))
         ids, s = select_chunks(scores, positions, self.chunk_size, self.topk, noisy)
-        return ids, slot_weights(s, ids >= 0, self.weighting)
+        return ids, slot_weights(s, ids >= 0, self.weighting), scores
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -487,7 +489,8 @@ class HSAModel(nn.Module):
         """ids (B, L) -> logits (B, L, V) in fp32 (fp64 for an fp64 model).
 
         With return_trace, also a list over upper groups of {"ids", "weights"} (B, L, h_r, K): the selected
-        chunk ids (most recent first, -1 = empty slot) and their weights.
+        chunk ids (most recent first, -1 = empty slot) and their weights, and "scores" (B, L, h_r, C): the
+        retrieval scores of all C chunks (those not yet complete at a position included; mask them).
         """
         cfg = self.cfg
         B, L = ids.shape
@@ -505,12 +508,12 @@ class HSAModel(nn.Module):
             lmk = lmk.view(B, C, cfg.hsa.retrieval_dim)
             K, V = K.view(B, C, S, *K.shape[2:]), V.view(B, C, S, *V.shape[2:])
             for grp in self.upper:
-                sel_ids, w = grp.retrieval(x, lmk, pos)   # retrieval reads x before any fused SWA
+                sel_ids, w, scores = grp.retrieval(x, lmk, pos)   # retrieval reads x before any fused SWA
                 x = grp.hsa(x, K, V, sel_ids, w, rope, allowed)
                 for blk in grp.swa:
                     x = blk(x, rope, allowed)
                 if return_trace:
-                    trace.append({"ids": sel_ids, "weights": w})
+                    trace.append({"ids": sel_ids, "weights": w, "scores": scores})
         logits = self.lm_logits(x)
         return (logits, trace) if return_trace else logits
 

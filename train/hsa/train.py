@@ -44,11 +44,57 @@ def autocast(device, precision="bf16"):
     return torch.autocast("cpu", enabled=False)
 
 
+def evidence_targets(ev, ans, chunk_size):
+    """ev (B, C) evidence chunks, ans (B, L) answer mask -> visible (L, C): chunk i complete before position t;
+    target (B, L, C): the visible evidence chunks; use (B, L): answer positions with visible evidence."""
+    L, C = ans.shape[1], ev.shape[1]
+    t = torch.arange(L, device=ans.device)
+    visible = ((torch.arange(C, device=ans.device) + 1) * chunk_size)[None, :] <= t[:, None]
+    target = ev[:, None, :] & visible[None]
+    return visible, target, (ans > 0) & target.any(-1)
+
+
+def retrieval_loss(trace, ev, ans, chunk_size):
+    """Supervision of the selection at the answer positions, averaged over upper groups and retrieval heads:
+    binary cross-entropy of every visible chunk's score against "holds evidence", positives and negatives
+    averaged apart (mean softplus(-s) over evidence chunks + mean softplus(s) over the others). It ranks the
+    evidence first, so top-K selects it, and it drives sigmoid(s) to 1 there and to 0 on the other chunks, which
+    is what stick-breaking needs to give the evidence its weight whatever the recency order."""
+    visible, target, use = evidence_targets(ev, ans, chunk_size)
+    if not bool(use.any()):
+        return None
+    pos = target[:, :, None, :]
+    neg = visible[None, :, None, :] & ~pos
+    total = 0.0
+    for tr in trace:
+        s = tr["scores"].float()
+        lp = (F.softplus(-s) * pos).sum(-1) / pos.sum(-1).clamp(min=1)
+        ln = (F.softplus(s) * neg).sum(-1) / neg.sum(-1).clamp(min=1)
+        total = total + ((lp + ln).mean(-1) * use).sum() / use.sum()
+    return total / len(trace)
+
+
+def evidence_selected(trace, ev, ans, chunk_size):
+    """Per upper group: (answer positions with visible evidence, of which an evidence chunk was selected, the
+    summed slot weight on evidence chunks), all summed over the batch and averaged over retrieval heads."""
+    _, _, use = evidence_targets(ev, ans, chunk_size)
+    out = []
+    for tr in trace:
+        ids, w = tr["ids"], tr["weights"].float()                      # (B, L, h, K)
+        hit = torch.gather(ev[:, None, None, :].expand(*ids.shape[:3], ev.shape[1]), -1, ids.clamp(min=0)) & (ids >= 0)
+        u = use[:, :, None].float()
+        out.append((float(use.sum()), float((hit.any(-1).float() * u).mean(-1).sum()),
+                    float(((w * hit).sum(-1) * u).mean(-1).sum())))
+    return out
+
+
 @torch.no_grad()
 def evaluate(model, ds, device, max_rows=None, precision="bf16"):
     """Teacher-forced exact match per task: every answer token is the argmax at its position. For HSA models also
     the retrieval weight mass per upper group: the sum of the K slot weights at the answer positions, averaged
-    (stick-breaking: near 0 or 1 when the gates are saturated; always 1 with softmax weights)."""
+    (stick-breaking: near 0 or 1 when the gates are saturated; always 1 with softmax weights); and where the
+    data carries markers, per group the share of answer positions (with evidence in a complete chunk) whose
+    selection holds an evidence chunk (`evidence_recall`) and the weight those chunks get (`evidence_weight`)."""
     model.eval()
     stats = {}
     # The same rows every time: the first held-out rows of each task at the evaluation length.
@@ -67,10 +113,16 @@ def evaluate(model, ds, device, max_rows=None, precision="bf16"):
         pred = logits.argmax(-1)
         ok = bool(((pred == tgt) | (ans == 0)).all())
         tok_acc = float(((pred == tgt).float() * ans).sum() / ans.sum().clamp(min=1))
-        s = stats.setdefault(r.task, {"n": 0, "exact": 0, "token_acc": 0.0, "mass": [0.0] * len(trace)})
+        s = stats.setdefault(r.task, {"n": 0, "exact": 0, "token_acc": 0.0, "mass": [0.0] * len(trace),
+                                      "ev": [[0.0, 0.0, 0.0] for _ in trace]})
         for g, tr in enumerate(trace):                 # weights (B, L, h_r, K) -> mass at the answer positions
             m = tr["weights"].float().sum(-1).mean(-1)
             s["mass"][g] += float((m * ans).sum() / ans.sum().clamp(min=1))
+        if trace and ds.evidence(r) is not None:
+            S = model.cfg.hsa.chunk_size
+            ev = ds.evidence_chunks([r], trace[0]["scores"].shape[-1], S).to(device)
+            for g, e in enumerate(evidence_selected(trace, ev, ans, S)):
+                s["ev"][g] = [a + b for a, b in zip(s["ev"][g], e)]
         s["n"] += 1
         s["exact"] += int(ok)
         s["token_acc"] += tok_acc
@@ -80,6 +132,9 @@ def evaluate(model, ds, device, max_rows=None, precision="bf16"):
         out[t] = {"n": s["n"], "length": L, "exact_match": s["exact"] / s["n"], "token_acc": s["token_acc"] / s["n"]}
         if s["mass"]:
             out[t]["retrieval_mass"] = [round(m / s["n"], 4) for m in s["mass"]]
+        if any(e[0] > 0 for e in s["ev"]):
+            out[t]["evidence_recall"] = [round(e[1] / max(e[0], 1), 4) for e in s["ev"]]
+            out[t]["evidence_weight"] = [round(e[2] / max(e[0], 1), 4) for e in s["ev"]]
     return out
 
 
@@ -128,6 +183,10 @@ def main(argv=None):
     ap.add_argument("--weight-decay", type=float, default=0.1)
     ap.add_argument("--clip", type=float, default=1.0)
     ap.add_argument("--lm-weight", type=float, default=0.0, help="weight of the LM loss outside the answer span")
+    ap.add_argument("--retrieval-loss", type=float, default=0.0,
+                    help="weight of a loss on the retrieval scores at the answer positions that aims the selection at "
+                    "the evidence chunks (needles, vt chain lines, supporting facts; from the datasets' markers): "
+                    "supervision of the selection in training, off by default")
     ap.add_argument("--gumbel", type=float, default=0.0, help="Gumbel noise scale on retrieval scores in training")
     ap.add_argument("--eval-every", type=int, default=250)
     ap.add_argument("--eval-rows", type=int, default=200)
@@ -156,6 +215,17 @@ def main(argv=None):
             raise SystemExit(f"train: --window: {args.config} has no sliding window (architecture {cfg.architecture})")
         cfg.sliding_window = args.window
     ds = TokenDatasets(args.data.split(","))
+    if args.retrieval_loss < 0:
+        raise SystemExit(f"train: --retrieval-loss must be >= 0, got {args.retrieval_loss}")
+    if args.retrieval_loss > 0 and not cfg.is_hsa:  # a recipe shared with a baseline, as with --freeze
+        print(f"train: --retrieval-loss ignored: {args.config} has no retrieval (architecture {cfg.architecture})",
+              file=sys.stderr)
+        args.retrieval_loss = 0.0
+    if args.retrieval_loss > 0:
+        bare = [p for p, f in zip(ds.paths, ds.files) if f["evidence"] is None]
+        if bare:
+            raise SystemExit(f"train: --retrieval-loss needs markers; '{bare[0]}' has none (written by an older "
+                             "`hsa generate`: generate it again)")
     model = HSAModel(cfg)
     model.init_weights(args.seed)
     model.to(device)
@@ -215,12 +285,21 @@ def main(argv=None):
         for g in opt.param_groups:
             g["lr"] = lr_at(state["step"], state["seconds"], args)
         with autocast(device, args.precision):
-            logits = model(ids)
+            if args.retrieval_loss > 0:
+                logits, trace = model(ids, return_trace=True)
+            else:
+                logits, trace = model(ids), None
         ce = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), tgt.reshape(-1), reduction="none").view_as(ans)
         loss_ans = (ce * ans).sum() / ans.sum().clamp(min=1)
         loss = loss_ans
         if args.lm_weight > 0:
             loss = loss + args.lm_weight * (ce * lm).sum() / lm.sum().clamp(min=1)
+        loss_ret = None
+        if trace:
+            ev = ds.evidence_chunks(rows, trace[0]["scores"].shape[-1], cfg.hsa.chunk_size).to(device)
+            loss_ret = retrieval_loss(trace, ev, ans, cfg.hsa.chunk_size)
+            if loss_ret is not None:
+                loss = loss + args.retrieval_loss * loss_ret
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
@@ -231,6 +310,8 @@ def main(argv=None):
         rec = {"step": state["step"], "loss_answer": float(loss_ans), "loss": float(loss), "grad_norm": float(gnorm),
                "lr": opt.param_groups[0]["lr"], "tokens": state["tokens"], "seconds": round(state["seconds"], 2),
                "length": rows[0].length}
+        if loss_ret is not None:
+            rec["loss_retrieval"] = float(loss_ret)
         budget_hit = args.time_budget_min > 0 and state["seconds"] > args.time_budget_min * 60
         if state["step"] % args.eval_every == 0 or state["step"] == args.steps or budget_hit:
             rec["heldout"] = evaluate(model, ds, device, args.eval_rows, args.precision)
