@@ -13,7 +13,8 @@
 # model, e.g. "--stages long --init models/hsa-tiny-stage1" to go on from weights an earlier call brought back),
 # INIT_DIR (each model starts from INIT_DIR/NAME, or, for a NAME-x%SEED spec, from INIT_DIR/NAME when there is no
 # INIT_DIR/NAME-x: weights an earlier call brought back; with CURRICULUM_ARGS="--stages ..."), HSA_BIN (skip the
-# build), PYTHON.
+# build), PYTHON, GPU_TRAIN_GPUS (device indices the models are spread over, round robin; default: every GPU
+# that nvidia-smi lists, e.g. "1 2 3" to leave GPU 0 to another job).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 recipe=$1
@@ -60,6 +61,8 @@ done
 echo "datasets: $(du -sh "$data" | cut -f1) in ${SECONDS}s"
 # Small models leave the GPU mostly idle and are bound by the CPU's kernel launches: one share of the cores each.
 threads=$(( $(nproc) / $# > 0 ? $(nproc) / $# : 1 ))
+gpus=(${GPU_TRAIN_GPUS:-$(nvidia-smi -L 2>/dev/null | awk '{sub(":", "", $2); print $2}')})
+[ ${#gpus[@]} -gt 0 ] || gpus=(0)
 pids=()
 for i in "${!names[@]}"; do
   name=${names[i]}
@@ -68,7 +71,7 @@ for i in "${!names[@]}"; do
   [ "${seeds[i]}" != - ] && opt+=(--seed "${seeds[i]}")
   [ -n "${inits[$name]:-}" ] && opt+=(--init "${inits[$name]}")
   # shellcheck disable=SC2086
-  OMP_NUM_THREADS=$threads $py -m hsa.curriculum --recipe "${recipes[i]}" "${opt[@]}" --out "/tmp/hsa-run-$name" \
+  CUDA_VISIBLE_DEVICES=${gpus[i % ${#gpus[@]}]} OMP_NUM_THREADS=$threads $py -m hsa.curriculum --recipe "${recipes[i]}" "${opt[@]}" --out "/tmp/hsa-run-$name" \
     --data-dir "$data" --hsa "$hsa" --minutes-scale "${MINUTES_SCALE:-1}" ${CURRICULUM_ARGS:-} \
     --export "/tmp/hsa-model-$name" --name "$name" >"/tmp/hsa-$name-train.log" 2>&1 &
   pids+=($!)
