@@ -237,7 +237,8 @@ def test_evidence_chunks_hold_the_evidence(data):
 
 def test_retrieval_loss_targets_the_evidence():
     """Scores that put the evidence first with sigmoid near 1 there and near 0 elsewhere have a near-zero loss;
-    chunks not yet complete at a position never count; positions without visible evidence are left out."""
+    of several evidence chunks one open one suffices; chunks not yet complete at a position never count;
+    positions without visible evidence are left out."""
     S, L, C = 4, 16, 3                                  # chunks end at 4, 8, 12: visible from t = 4, 8, 12
     ev = torch.tensor([[False, True, False]])
     ans = torch.zeros(1, L)
@@ -254,6 +255,12 @@ def test_retrieval_loss_targets_the_evidence():
     invisible[0, :13] = 99.0                            # no answer there
     assert float(train.retrieval_loss([{"scores": invisible}], ev, ans, S)) == pytest.approx(float(lg))
     assert train.retrieval_loss([{"scores": good}], ev, torch.zeros(1, L), S) is None
+    two = torch.tensor([[True, True, False]])           # a needle across a chunk boundary: either chunk may
+    for open_c in (0, 1):                               # take the weight, the split is the model's choice
+        one = torch.full((1, L, 1, C), -12.0)
+        one[..., open_c] = 12.0
+        assert float(train.retrieval_loss([{"scores": one}], two, ans, S)) < 1e-4
+    assert float(train.retrieval_loss([{"scores": torch.full((1, L, 1, C), -12.0)}], two, ans, S)) > 10
     late = torch.tensor([[False, False, True]])         # evidence visible only from t = 12
     ans2 = torch.zeros(1, L)
     ans2[0, 9:12] = 1

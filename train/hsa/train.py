@@ -55,11 +55,14 @@ def evidence_targets(ev, ans, chunk_size):
 
 
 def retrieval_loss(trace, ev, ans, chunk_size):
-    """Supervision of the selection at the answer positions, averaged over upper groups and retrieval heads:
-    binary cross-entropy of every visible chunk's score against "holds evidence", positives and negatives
-    averaged apart (mean softplus(-s) over evidence chunks + mean softplus(s) over the others). It ranks the
-    evidence first, so top-K selects it, and it drives sigmoid(s) to 1 there and to 0 on the other chunks, which
-    is what stick-breaking needs to give the evidence its weight whatever the recency order."""
+    """Supervision of the selection at the answer positions, averaged over upper groups and retrieval heads, in
+    two terms on the scores of the visible chunks:
+    - every chunk without evidence closed: mean of -log(1 - sigmoid(s)) = softplus(s) over them, which also
+      ranks them below the evidence, so top-K selects it;
+    - some evidence chunk open: -log(1 - prod(1 - sigmoid(s))) over the evidence chunks. With the others closed
+      this is -log of the stick-breaking weight the evidence gets in all, whatever the recency order; how that
+      weight is split between evidence chunks (a needle across a chunk boundary) is left to the model's loss.
+    """
     visible, target, use = evidence_targets(ev, ans, chunk_size)
     if not bool(use.any()):
         return None
@@ -68,9 +71,10 @@ def retrieval_loss(trace, ev, ans, chunk_size):
     total = 0.0
     for tr in trace:
         s = tr["scores"].float()
-        lp = (F.softplus(-s) * pos).sum(-1) / pos.sum(-1).clamp(min=1)
-        ln = (F.softplus(s) * neg).sum(-1) / neg.sum(-1).clamp(min=1)
-        total = total + ((lp + ln).mean(-1) * use).sum() / use.sum()
+        closed = (F.softplus(s) * neg).sum(-1) / neg.sum(-1).clamp(min=1)
+        shut = (F.softplus(s) * pos).sum(-1).clamp(min=1e-20)     # -log prod(1 - sigmoid(s)) over the evidence
+        opened = -torch.log(-torch.expm1(-shut))
+        total = total + ((closed + opened).mean(-1) * use).sum() / use.sum()
     return total / len(trace)
 
 
