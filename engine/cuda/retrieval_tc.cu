@@ -1,15 +1,16 @@
 // CUDA, bf16 mode: landmark scoring on the tensor cores fused with the streaming top-K (spec/MODEL.md
 // section 5). The fp32 twin of the CPU is retrieval.cu; this file replaces only its first stage.
 //
-// The one idea: a block owns a tile of 64 queries of one retrieval head and a range of chunks, and walks the
-// range in tiles of 128 chunks. For each tile it multiplies (64 x D) by (D x 128) with WMMA bf16 fragments
-// and fp32 accumulation, 64 head dims at a time (8 warps, each a 16 x 64 block of scores), parks the
-// 64 x 128 scores in shared memory, and 256 threads (four per query, 32 chunks each) fold them into their
-// own top-K lists. The L x C score matrix therefore never leaves the chip. The queries were converted once
+// The one idea: a block owns a tile of 128 queries of one retrieval head and a range of chunks, and walks the
+// range in tiles of 128 chunks. For each tile it multiplies (128 x D) by (D x 128) with WMMA bf16 fragments
+// and fp32 accumulation, 64 head dims at a time (8 warps, each a 32 x 64 block of scores), parks the
+// 128 x 128 scores in shared memory, and 256 threads (two per query, 64 chunks each) fold them into their
+// own top-K lists. Every landmark slice a block loads serves 128 queries: the loads per FLOP are what bounds
+// this kernel (the landmarks are fp32 in memory and rounded as they are staged). The L x C score matrix therefore never leaves the chip. The queries were converted once
 // to padded bf16 rows (pack_queries); the next 64-dim slice of queries and landmarks is loaded into
 // registers while the tensor cores work on the current one, and the score tile shares its shared memory
 // with the staged slices, so several blocks fit on an SM. Each thread's list goes to the same candidate
-// scratch as the fp32 path (four lists per query and range), and retrieval.cu's second stage
+// scratch as the fp32 path (two lists per query and range), and retrieval.cu's second stage
 // (select_candidates) merges them and computes the weights.
 //
 // Precision: queries and landmarks are rounded to bf16 (they stay fp32 in memory), products are exact in
@@ -32,11 +33,12 @@ namespace {
 
 using namespace nvcuda;
 
-constexpr int kTileQ = 64;        // queries per block
+constexpr int kTileQ = 128;       // queries per block
 constexpr int kTileC = 128;       // chunks per score tile
 constexpr int kSlice = 64;        // head dims staged per step
-constexpr int kTcThreads = 256;   // 8 warps: warp w computes rows 16 (w % 4) .. +16, chunks 64 (w / 4) .. +64
-constexpr int kFolders = kTcThreads / kTileQ;  // threads (and top-K lists) per query: 4, 32 chunks each
+constexpr int kTcThreads = 256;   // 8 warps: warp w computes rows 32 (w % 4) .. +32, chunks 64 (w / 4) .. +64
+constexpr int kFolders = kTcThreads / kTileQ;  // threads (and top-K lists) per query: 2
+constexpr int kFoldChunks = kTileC / kFolders; // chunks of a score tile each of them folds: 64
 constexpr int kPad = 8;           // bf16 row padding of the staged slices (a multiple of 8 for WMMA)
 constexpr int kLd = kSlice + kPad;
 constexpr int kLoadsL = kTileC * kSlice / 4 / kTcThreads;  // float4 landmark loads per thread per slice
@@ -48,6 +50,7 @@ constexpr int kMinChunksPerRange = kTileC;  // a block's range: whole score tile
 constexpr int kTargetBlocks = 1024;         // enough blocks to fill the GPU several times over
 constexpr int kMaxRanges = 4096;
 static_assert(kLoadsL * 4 * kTcThreads == kTileC * kSlice && kLoadsQ * 8 * kTcThreads == kTileQ * kSlice);
+static_assert(kFolders * kTileQ == kTcThreads && (kFoldChunks & (kFoldChunks - 1)) == 0 && kFoldChunks >= 32);
 
 __host__ __device__ inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
@@ -68,19 +71,19 @@ __global__ void __launch_bounds__(kTcThreads) score_tc_kernel(const __nv_bfloat1
                                                             const float* landmarks, int64_t n_chunks,
                                                             RetrievalParams p, float scale,
                                                             int64_t chunks_per_range, Candidate* scratch) {
-  __shared__ __align__(128) unsigned char smem[kSmemBytes];
+  extern __shared__ __align__(128) unsigned char smem[];  // kSmemBytes (dynamic: over the 48 KiB static limit)
   auto* q_sh = reinterpret_cast<__nv_bfloat16*>(smem);  // kTileQ x kLd
   auto* l_sh = q_sh + kTileQ * kLd;                     // kTileC x kLd
   auto* s_sh = reinterpret_cast<float*>(smem);          // kTileQ x kTileC, after the slices are used
 
   const int Dh = p.head_dim, Dp = padded(Dh), hr = p.heads, K = p.topk;
-  const int tid = threadIdx.x, warp = tid / 32, wrow = 16 * (warp % 4), wcol = 64 * (warp / 4);
+  const int tid = threadIdx.x, warp = tid / 32, wrow = 32 * (warp % 4), wcol = 64 * (warp / 4);
   const bool vec4 = Dh % 4 == 0 && (reinterpret_cast<uintptr_t>(landmarks) & 15) == 0;
   const int r = blockIdx.z, q0 = blockIdx.x * kTileQ;
   const int64_t range = blockIdx.y, ranges = gridDim.y;
   const __nv_bfloat16* qrows = qb + ((int64_t)r * n + q0) * Dp;
 
-  // Thread tid folds row (tid % 64), chunks 32 * (tid / 64) .. +32 of each score tile into its list.
+  // Thread tid folds row (tid % 128), chunks 64 * (tid / 128) .. +64 of each score tile into its list.
   const int my_row = tid % kTileQ, my_part = tid / kTileQ;
   const int64_t my_t = pos0 + q0 + my_row;
   const int64_t my_visible = (q0 + my_row < n) ? min64(my_t / p.chunk, n_chunks) : 0;
@@ -120,8 +123,9 @@ __global__ void __launch_bounds__(kTcThreads) score_tc_kernel(const __nv_bfloat1
   };
   if (begin < end) load_slice(begin, 0);
   for (int64_t c0 = begin; c0 < end; c0 += kTileC) {
-    wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[4];
-    for (auto& a : acc) wmma::fill_fragment(a, 0.f);
+    wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[2][4];
+    for (auto& row : acc)
+      for (auto& a : row) wmma::fill_fragment(a, 0.f);
     for (int k0 = 0; k0 < Dp; k0 += kSlice) {
       __syncthreads();  // the previous slice (or the previous tile's scores) is done with
 #pragma unroll
@@ -141,28 +145,33 @@ __global__ void __launch_bounds__(kTcThreads) score_tc_kernel(const __nv_bfloat1
       else if (c0 + kTileC < end) load_slice(c0 + kTileC, 0);
 #pragma unroll
       for (int kk = 0; kk < kSlice; kk += 16) {
-        wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::row_major> a;
-        wmma::load_matrix_sync(a, q_sh + wrow * kLd + kk, kLd);
+        wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::row_major> a[2];
+#pragma unroll
+        for (int i = 0; i < 2; ++i) wmma::load_matrix_sync(a[i], q_sh + (wrow + 16 * i) * kLd + kk, kLd);
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
           // B = landmarks^T: column j of B is landmark row j, read as a column-major matrix.
           wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::col_major> b;
           wmma::load_matrix_sync(b, l_sh + (wcol + 16 * j) * kLd + kk, kLd);
-          wmma::mma_sync(acc[j], a, b, acc[j]);
+#pragma unroll
+          for (int i = 0; i < 2; ++i) wmma::mma_sync(acc[i][j], a[i], b, acc[i][j]);
         }
       }
     }
     __syncthreads();  // every warp is done with the slices: the scores take their place
 #pragma unroll
-    for (int j = 0; j < 4; ++j)
-      wmma::store_matrix_sync(s_sh + wrow * kTileC + wcol + 16 * j, acc[j], kTileC, wmma::mem_row_major);
+    for (int i = 0; i < 2; ++i)
+#pragma unroll
+      for (int j = 0; j < 4; ++j)
+        wmma::store_matrix_sync(s_sh + (wrow + 16 * i) * kTileC + wcol + 16 * j, acc[i][j], kTileC,
+                                wmma::mem_row_major);
     __syncthreads();
-    // Fold: each thread starts at its own column offset (row mod 32) so the 32 rows of a warp read 32
+    // Fold: each thread starts at its own column offset (row mod 64) so the 32 rows of a warp read 32
     // different banks; the order of insertion does not change a top-K under a total order.
-    const float* row_s = s_sh + my_row * kTileC + my_part * 32;
-    for (int jj = 0; jj < 32; ++jj) {
-      const int j = (jj + my_row) & 31;
-      const int64_t c = c0 + my_part * 32 + j;
+    const float* row_s = s_sh + my_row * kTileC + my_part * kFoldChunks;
+    for (int jj = 0; jj < kFoldChunks; ++jj) {
+      const int j = (jj + my_row) & (kFoldChunks - 1);
+      const int64_t c = c0 + my_part * kFoldChunks + j;
       if (c >= my_end) continue;
       mine.insert(row_s[j] * scale, (int32_t)c, K);
     }
@@ -179,7 +188,7 @@ std::pair<int64_t, int64_t> tc_chunks_per_range(int n, int64_t pos0, int64_t n_c
   if (n <= 0 || chunk < 1) return {kMinChunksPerRange, 1};
   const int64_t last_t = pos0 + n - 1;
   const int64_t visible = std::min<int64_t>(last_t / chunk, n_chunks);
-  // Ranges enough for about kTargetBlocks blocks (a 256-token step has only 4 query tiles), at most
+  // Ranges enough for about kTargetBlocks blocks (a 256-token step has only 2 query tiles), at most
   // kMaxRanges, in whole score tiles.
   const int64_t q_tiles = (n + kTileQ - 1) / kTileQ;
   const int64_t want = std::max<int64_t>(1, kTargetBlocks / q_tiles);
@@ -218,7 +227,13 @@ void retrieval_tc(const float* qr, int n, int64_t pos0, const float* landmarks, 
   check_launch("retrieval (bf16 query packing)");
   const float scale = (float)(1.0 / std::sqrt((double)p.head_dim));
   const dim3 grid((unsigned)((n + kTileQ - 1) / kTileQ), (unsigned)ranges, (unsigned)p.heads);
-  score_tc_kernel<<<grid, kTcThreads>>>(qb, n, pos0, landmarks, n_chunks, p, scale, per, scratch);
+  static const bool smem_set = [] {  // once per process (one device: the backend's)
+    check(cudaFuncSetAttribute(score_tc_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kSmemBytes),
+          "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
+    return true;
+  }();
+  (void)smem_set;
+  score_tc_kernel<<<grid, kTcThreads, kSmemBytes>>>(qb, n, pos0, landmarks, n_chunks, p, scale, per, scratch);
   check_launch("retrieval (bf16 scoring)");
   select_candidates(scratch, n, lists, p, ids, weights);
 }
