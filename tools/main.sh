@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job (after tools/setup.sh).
-# With the bundled models (models/hsa-tiny and its baseline models/swa-tiny): the default sweep, teacher-forced,
-# 5 tasks (3 NIAH, BABILong qa1-qa2) x 10 samples: on the CPU at 4K-64K (about 6M tokens per model, roughly 45
-# minutes for both on 2 cores) into results/main/; with a GPU (cuda backend, bf16 mode) at 4K-4M into
+# With the bundled models (models/hsa-tiny, its standard-residual ablation models/hsa-tiny-std and its baseline
+# models/swa-tiny): the default sweep, teacher-forced, 5 tasks (3 NIAH, BABILong qa1-qa2) x 10 samples: on the
+# CPU at 4K-64K (about 6M tokens per model, roughly 30 minutes per HSA model on 2 cores) into results/main/; with a GPU (cuda backend, bf16 mode) at 4K-4M into
 # results/main-gpu/ (one worker per GPU; about an hour on one H200, estimated from the 1M and 4M rows of
 # results/hsa-tiny-long: a 4M sample of hsa-tiny takes about 31 s); the summary and the accuracy plot.
 # 32M is left out: one 32M sample of hsa-tiny takes about 9-10 minutes on an H200 (results/hsa-tiny-long).
@@ -12,7 +12,9 @@ cd "$(dirname "$0")/.."
 build/hsa info
 model=models/hsa-tiny
 if [ -f "$model/model.safetensors" ]; then
-  [ -f models/swa-tiny/model.safetensors ] && model+=",models/swa-tiny"
+  for m in models/hsa-tiny-std models/swa-tiny; do
+    if [ -f "$m/model.safetensors" ]; then model+=",$m"; fi
+  done
   tasks=niah_single_1,niah_single_2,niah_multikey_2,qa1,qa2
   gpus=$(build/hsa info | sed -n 's/^  cuda:\([0-9]*\) .*/\1/p' | paste -sd, -)
   if [ -n "$gpus" ]; then   # a GPU and the cuda backend: out to 4M tokens, one worker per GPU
