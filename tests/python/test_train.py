@@ -92,6 +92,13 @@ def test_export_round_trip(data):
         assert torch.equal(tensors[k], v), k
     card = open(out / "MODEL_CARD.md").read()
     assert "| niah_single_1 | 512 |" in card and "steps: 6" in card
+    # --recard writes the same card from stages.json, and keeps the engine's section (tools/card_eval.py)
+    engine = "\n## Accuracy measured by the engine\n\n<!-- engine-eval: begin (x) -->\nrows\n<!-- engine-eval: end -->\n"
+    open(out / "MODEL_CARD.md", "w").write(card + engine)
+    export.main(["--recard", str(out)])
+    assert open(out / "MODEL_CARD.md").read() == card + engine
+    with pytest.raises(SystemExit, match="stages.json not found"):
+        export.main(["--recard", str(data["dir"])])
 
 
 def test_safetensors_dtypes_and_truncation(tmp_path):

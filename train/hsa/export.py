@@ -35,8 +35,12 @@ def data_mix(paths):
     return mix
 
 
-def _stage_line(name, state, log, args):
+def _stage_line(name, state, log, args, final_config=None):
     loss = f"answer + {args['lm_weight']} x LM" if args["lm_weight"] else "answer"
+    if args.get("retrieval_loss"):
+        loss += f" + {args['retrieval_loss']} x retrieval"
+    if final_config and args.get("config") and os.path.basename(args["config"]) != os.path.basename(final_config):
+        name += f" (config `{os.path.basename(args['config'])}`)"  # a stage of another variant, same tensors
     last = [r for r in log if "loss_answer" in r][-1:] or [{}]
     if args.get("window"):
         name += f" (window {args['window']})"
@@ -71,7 +75,8 @@ def card(name, cfg, n_params, stages, dtype, earlier_card=""):
                                                  if stages[0][1]["args"].get("init") else []) + ["",
              "| stage | steps | tokens | minutes | lr | tokens per batch | loss | last answer loss |",
              "|---|---|---|---|---|---|---|---|"]
-    lines += [_stage_line(n, st, lg, st["args"]) for n, st, lg, _ in stages]
+    final_config = stages[-1][1]["args"].get("config")
+    lines += [_stage_line(n, st, lg, st["args"], final_config) for n, st, lg, _ in stages]
     lines += ["", "## Data mix (samples, from `hsa generate`)", "", "| stage | task | length | samples |", "|---|---|---|---|"]
     for n, _, _, mix in stages:
         for (t, L), k in sorted(mix.items()):
@@ -84,11 +89,16 @@ def card(name, cfg, n_params, stages, dtype, earlier_card=""):
               "Exact match: every answer token is the argmax at its position; rows held out by content hash",
               "(never trained on), at the longest length of the last stage.", "",
               "Retrieval weight: the sum of the K slot weights at the answer positions per upper group, averaged",
-              "(stick-breaking weights: near 0 or exactly 1 when the gates are saturated; always 1 with softmax weights).", "",
-              "| task | length | rows | exact match | token accuracy | retrieval weight |", "|---|---|---|---|---|---|"]
+              "(stick-breaking weights: near 0 or exactly 1 when the gates are saturated; always 1 with softmax weights).",
+              "Evidence weight: the part of it on chunks that hold the evidence (needle, chain line, supporting fact),",
+              "where the data carries markers.", "",
+              "| task | length | rows | exact match | token accuracy | retrieval weight | evidence weight |",
+              "|---|---|---|---|---|---|---|"]
     for t, v in sorted(last.items()):
         mass = " / ".join(f"{m:.2f}" for m in v.get("retrieval_mass", [])) or "-"
-        lines.append(f"| {t} | {v.get('length', '')} | {v['n']} | {100 * v['exact_match']:.1f}% | {100 * v['token_acc']:.1f}% | {mass} |")
+        ev = " / ".join(f"{m:.2f}" for m in v.get("evidence_weight", [])) or "-"
+        lines.append(f"| {t} | {v.get('length', '')} | {v['n']} | {100 * v['exact_match']:.1f}% | {100 * v['token_acc']:.1f}% "
+                     f"| {mass} | {ev} |")
     lines += ["", "## Not measured here", "",
               "Accuracy beyond the training length and generative (greedy) accuracy are measured by the harness with",
               "the engine; see results/ when those land."]
@@ -126,16 +136,53 @@ def history(stages, quoted_card):
     return {"stages": out, "quoted_card": quoted_card}
 
 
+ENGINE_EVAL_BEGIN = "<!-- engine-eval: begin"  # the section tools/card_eval.py writes; kept by --recard
+
+
+def recard(model_dir, name=None):
+    """Writes MODEL_CARD.md of an exported model directory again from its config.json, stages.json and
+    model.safetensors (after a change of the card's format), keeping the engine's section (tools/card_eval.py)."""
+    from .safetensors_io import load_file
+    cfg = ModelConfig.from_json(os.path.join(model_dir, "config.json"))
+    path = os.path.join(model_dir, HISTORY)
+    if not os.path.exists(path):
+        raise SystemExit(f"export: --recard: {path} not found (a model directory exported by hsa.export)")
+    stages, quoted = earlier_history(model_dir)
+    if not stages:
+        raise SystemExit(f"export: --recard: {path} lists no stage")
+    tensors = load_file(os.path.join(model_dir, "model.safetensors"))
+    dtypes = {v.dtype for v in tensors.values()}
+    dtype = next((k for k, v in DTYPES.items() if {v} == dtypes), "mixed")
+    card_path = os.path.join(model_dir, "MODEL_CARD.md")
+    old = open(card_path).read() if os.path.exists(card_path) else ""
+    kept = old[old.index(ENGINE_EVAL_BEGIN):] if ENGINE_EVAL_BEGIN in old else ""
+    heading = old.rfind("\n## ", 0, old.index(ENGINE_EVAL_BEGIN)) if kept else -1
+    if kept and heading >= 0 and ENGINE_EVAL_BEGIN not in old[:heading]:
+        kept = old[heading + 1:]                          # the section's heading goes with it
+    text = card(name or os.path.basename(os.path.normpath(model_dir)), cfg,
+                sum(v.numel() for v in tensors.values()), stages, dtype, quoted)
+    with open(card_path, "w") as f:
+        f.write(text + ("\n" + kept if kept else ""))
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--run", required=True, help="run directory, or a comma list of stage directories in training "
+    ap.add_argument("--run", help="run directory, or a comma list of stage directories in training "
                     "order (the last one is exported; the card lists all)")
-    ap.add_argument("--config", required=True)
-    ap.add_argument("--tokenizer", required=True)
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--config")
+    ap.add_argument("--tokenizer")
+    ap.add_argument("--out")
     ap.add_argument("--dtype", default="bf16", choices=sorted(DTYPES))
     ap.add_argument("--name", default=None)
+    ap.add_argument("--recard", default="", help="instead: write the MODEL_CARD.md of this exported model directory "
+                    "again from its stages.json (the engine's section is kept)")
     args = ap.parse_args(argv)
+    if args.recard:
+        return recard(args.recard, args.name)
+    missing = [k for k in ("run", "config", "tokenizer", "out") if not getattr(args, k)]
+    if missing:
+        ap.error("the following arguments are required: " + ", ".join("--" + k for k in missing))
     cfg = ModelConfig.from_json(args.config)
     stages = []
     for run in args.run.split(","):
