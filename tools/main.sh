@@ -4,8 +4,8 @@
 # models/swa-tiny): the default sweep, teacher-forced, 5 tasks (3 NIAH, BABILong qa1-qa2) x 10 samples: on the
 # CPU at 4K-64K (about 6M tokens per model, roughly 30 minutes per HSA model on 2 cores) into results/main/; with a GPU (cuda backend, bf16 mode) at 4K-4M into
 # results/main-gpu/ (one worker per GPU; about an hour on one H200, estimated from the 1M and 4M rows of
-# results/hsa-tiny-long: a 4M sample of hsa-tiny takes about 31 s); the summary and the accuracy plot.
-# 32M is left out: one 32M sample of hsa-tiny takes about 9-10 minutes on an H200 (results/hsa-tiny-long).
+# results/hsa-tiny-prev-long: a 4M sample of hsa-tiny takes about 31 s); the summary and the accuracy plot.
+# 32M is left out: one 32M sample of hsa-tiny takes about 9-10 minutes on an H200 (results/hsa-tiny-prev-long).
 # Without them: one sample of every task at 4K and 128K tokens with a summary table; samples go to build/main/. qa_1/qa_2 run when SQUAD=PATH / HOTPOTQA=PATH are set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
