@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # On the GPU machine: build `hsa`, generate a recipe's datasets once, train one or more models of that recipe
-# side by side on the one GPU (small models leave it mostly idle), export each, and write to $OUT one archive
+# side by side, spread over the GPUs (small models leave a GPU mostly idle; several share one), export each, and write to $OUT one archive
 # per model (NAME.tgz.partNN, <16 MiB each: the model directory, its sha256, every stage's log and the
 # trainer's output). Unpack: cat NAME.tgz.part* | tar xz -C DIR
 #
@@ -14,7 +14,8 @@
 # INIT_DIR (each model starts from INIT_DIR/NAME, or, for a NAME-x%SEED spec, from INIT_DIR/NAME when there is no
 # INIT_DIR/NAME-x: weights an earlier call brought back; with CURRICULUM_ARGS="--stages ..."), HSA_BIN (skip the
 # build), PYTHON, GPU_TRAIN_GPUS (device indices the models are spread over, round robin; default: every GPU
-# that nvidia-smi lists, e.g. "1 2 3" to leave GPU 0 to another job).
+# that nvidia-smi lists; e.g. "1 2 3" or "1,2,3" to leave GPU 0 to another job; physical indices, which replace
+# any CUDA_VISIBLE_DEVICES of the caller).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 recipe=$1
@@ -61,7 +62,8 @@ done
 echo "datasets: $(du -sh "$data" | cut -f1) in ${SECONDS}s"
 # Small models leave the GPU mostly idle and are bound by the CPU's kernel launches: one share of the cores each.
 threads=$(( $(nproc) / $# > 0 ? $(nproc) / $# : 1 ))
-gpus=(${GPU_TRAIN_GPUS:-$(nvidia-smi -L 2>/dev/null | awk '{sub(":", "", $2); print $2}')})
+gpu_list=${GPU_TRAIN_GPUS:-$({ nvidia-smi --query-gpu=index --format=csv,noheader 2>/dev/null || true; } | paste -sd' ')}
+read -r -a gpus <<<"${gpu_list//,/ }"   # "1 2 3" or "1,2,3"
 [ ${#gpus[@]} -gt 0 ] || gpus=(0)
 pids=()
 for i in "${!names[@]}"; do

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The main job (after tools/setup.sh).
 # With the bundled models (models/hsa-tiny, its standard-residual ablation models/hsa-tiny-std and its baseline
-# models/swa-tiny): the default sweep, teacher-forced, 5 tasks (3 NIAH, BABILong qa1-qa2) x 10 samples: on the
-# CPU at 4K-64K (about 6M tokens per model, roughly 30 minutes per HSA model on 2 cores) into results/main/; with a GPU (cuda backend, bf16 mode) at 4K-4M into
-# results/main-gpu/ (one worker per GPU; about an hour on one H200, estimated from the 1M and 4M rows of
-# results/hsa-tiny-prev-long: a 4M sample of hsa-tiny takes about 31 s); the summary and the accuracy plot.
-# 32M is left out: one 32M sample of hsa-tiny takes about 9-10 minutes on an H200 (results/hsa-tiny-prev-long).
+# models/swa-tiny): the default sweep, teacher-forced, 5 tasks (3 NIAH, BABILong qa1-qa2) x 10 samples.
+# - No GPU: on the CPU at 4K-64K (about 6M tokens per model, roughly 30 minutes per HSA model on 2 cores) into
+#   results/main/.
+# - A GPU (cuda backend, bf16 mode): at 4K-4M into results/main-gpu/, one worker per GPU; roughly two hours on
+#   one H200, estimated from a 4M sample of hsa-tiny taking about 31 s (results/hsa-tiny-prev-long). Not run yet.
+# Then the summary and the accuracy plot. 32M is left out: one 32M sample of hsa-tiny takes about 9-10 minutes
+# on an H200 (results/hsa-tiny-prev-long).
 # Without them: one sample of every task at 4K and 128K tokens with a summary table; samples go to build/main/. qa_1/qa_2 run when SQUAD=PATH / HOTPOTQA=PATH are set.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -917,11 +917,11 @@ TEST_F(CudaBf16Ops, LinearMultipliesBf16Matrices) {
 
 TEST_F(CudaBf16Ops, RetrievalSelectsTheChunksOfRoundedScores) {
   std::vector<RetrievalCase> cases = kRetrievalCases;
-  cases.push_back({300, 2500 * 16, 2600, 1, 256, 16, 8, true});  // 5 query tiles, several chunk ranges, Dh of hsa-tiny
+  cases.push_back({300, 2500 * 16, 2600, 1, 256, 16, 8, true});  // 3 query tiles, several chunk ranges, Dh of hsa-tiny
   cases.push_back({70, 1200 * 64, 1300, 3, 36, 64, 8, false});   // head dim neither a multiple of 4 nor of 16
   cases.push_back({65, 700 * 64 + 30, 800, 1, 1024, 64, 8, true}); // the paper's D_r
   cases.push_back({1, 5, 0, 1, 64, 4, 8, true});                  // no chunk in memory yet
-  // Blocks that walk several score tiles (a range of more than 128 chunks: past about 2M tokens in a
+  // Blocks that walk several score tiles (a range of more than 128 chunks: past about 4M tokens in a
   // 256-token step), and past 2^19 chunks.
   cases.push_back({1, 200001, 200000, 1, 16, 1, 8, true});
   cases.push_back({256, 600000, 600000, 1, 16, 1, 8, false});

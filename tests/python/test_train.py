@@ -93,10 +93,11 @@ def test_export_round_trip(data):
     card = open(out / "MODEL_CARD.md").read()
     assert "| niah_single_1 | 512 |" in card and "steps: 6" in card
     # --recard writes the same card from stages.json, and keeps the engine's section (tools/card_eval.py)
-    engine = "\n## Accuracy measured by the engine\n\n<!-- engine-eval: begin (x) -->\nrows\n<!-- engine-eval: end -->\n"
-    open(out / "MODEL_CARD.md", "w").write(card + engine)
+    engine = "\n<!-- engine-eval: begin (x) -->\n## Accuracy measured by the engine\n\nrows\n<!-- engine-eval: end -->\n"
+    open(out / "MODEL_CARD.md", "w").write(card + engine)       # the layout tools/card_eval.py writes
     export.main(["--recard", str(out)])
-    assert open(out / "MODEL_CARD.md").read() == card + engine
+    again = open(out / "MODEL_CARD.md").read()
+    assert again == card + engine and again.count("## Not measured here") == 1
     with pytest.raises(SystemExit, match="stages.json not found"):
         export.main(["--recard", str(data["dir"])])
 
@@ -268,6 +269,10 @@ def test_retrieval_loss_targets_the_evidence():
         one[..., open_c] = 12.0
         assert float(train.retrieval_loss([{"scores": one}], two, ans, S)) < 1e-4
     assert float(train.retrieval_loss([{"scores": torch.full((1, L, 1, C), -12.0)}], two, ans, S)) > 10
+    shut = torch.full((1, L, 1, C), -80.0, requires_grad=True)   # gates far shut: still a finite loss and a
+    lsh = train.retrieval_loss([{"scores": shut}], ev, ans, S)     # gradient that opens the evidence gate
+    lsh.backward()
+    assert 70 < float(lsh) < 100 and float(shut.grad[0, 13:, 0, 1].sum()) < 0
     late = torch.tensor([[False, False, True]])         # evidence visible only from t = 12
     ans2 = torch.zeros(1, L)
     ans2[0, 9:12] = 1
@@ -312,8 +317,8 @@ def test_retrieval_loss_in_training_runs_and_needs_markers(data):
     run_train(data, out, "--retrieval-loss", "1.0", "--stop-after", "3")
     log = [json.loads(l) for l in open(out / "log.jsonl")]
     assert all("loss_retrieval" in r for r in log if r.get("length"))
-    held = [v for v in log[-1]["heldout"].values() if "evidence_recall" in v]
-    assert held and all(len(v["evidence_recall"]) == len(v["evidence_weight"]) == 1 for v in held)
+    held = [v for v in log[-1]["heldout"].values() if "evidence_hit" in v]
+    assert held and all(len(v["evidence_hit"]) == len(v["evidence_weight"]) == 1 for v in held)
     bare = str(data["dir"] / "bare.h5")                 # a dataset written before markers existed
     shutil.copy(data["paths"][0], bare)
     with h5py.File(bare, "a") as f:
@@ -332,3 +337,11 @@ def test_retrieval_loss_in_training_runs_and_needs_markers(data):
         f["marker_kind"][:] = k
     with pytest.raises(ValueError, match="broken.h5.*marker_kind outside"):
         TokenDatasets([broken])
+    short = str(data["dir"] / "short.h5")                # offsets that run past the markers
+    shutil.copy(data["paths"][0], short)
+    with h5py.File(short, "a") as f:
+        mo = f["marker_offsets"][:]
+        mo[-1] += 1
+        f["marker_offsets"][:] = mo
+    with pytest.raises(ValueError, match="short.h5.*marker_offsets do not index"):
+        TokenDatasets([data["paths"][1], short])

@@ -41,38 +41,57 @@ class TokenDatasets:
                 f = h5py.File(p, "r")
             except OSError as e:
                 raise ValueError(f"data: cannot open '{p}': {e}") from None
-            fmt = f.attrs.get("format")
-            if isinstance(fmt, bytes):
-                fmt = fmt.decode()
-            if fmt != FORMAT:
-                raise ValueError(f"data: '{p}' is not an hsa token dataset (format {fmt!r})")
-            th = _attr_str(f, "tokenizer_hash")
-            if self.tokenizer_hash is None:
-                self.tokenizer_hash = th
-            elif th != self.tokenizer_hash:
-                raise ValueError(f"data: '{p}' was made with another tokenizer ({th} vs {self.tokenizer_hash})")
-            names = _attr_str(f, "task_names").split(",")
-            offsets = f["offsets"][:]
-            tasks = f["task"][:]
-            hashes = f["hash"][:]
-            lengths = f["length"][:]
-            entry = {"h5": f, "offsets": offsets, "evidence": None}
-            if "marker_offsets" in f:
-                kinds = _attr_str(f, "marker_kinds").split(",")
-                evidence_kind = np.array([k in EVIDENCE_KINDS for k in kinds] + [False])
-                mo = f["marker_offsets"][:]
-                if len(mo) != len(offsets):
-                    raise ValueError(f"data: '{p}': /marker_offsets has {len(mo)} entries, /offsets {len(offsets)}")
-                kind = f["marker_kind"][:]
-                if kind.size and (kind.min() < 0 or kind.max() >= len(kinds)):
-                    raise ValueError(f"data: '{p}': /marker_kind outside the {len(kinds)} kinds of marker_kinds")
-                entry["evidence"] = (mo, f["marker_pos"][:], f["marker_len"][:], evidence_kind[kind])
-            self.files.append(entry)
-            for i in range(len(offsets) - 1):
-                row = Row(fi, i, names[tasks[i]], int(lengths[i]))
-                (self.rows_heldout if int(hashes[i]) % heldout_every == 0 else self.rows_train).append(row)
+            try:
+                self._add_file(fi, p, f, heldout_every)
+            except Exception:
+                f.close()
+                self.close()
+                raise
         if not self.rows_train:
             raise ValueError("data: no training rows")
+
+    def close(self):
+        for entry in self.files:
+            entry["h5"].close()
+        self.files = []
+
+    def _add_file(self, fi, p, f, heldout_every):
+        """Checks one open file and adds its rows (raises ValueError naming the file and what is wrong)."""
+        fmt = f.attrs.get("format")
+        if isinstance(fmt, bytes):
+            fmt = fmt.decode()
+        if fmt != FORMAT:
+            raise ValueError(f"data: '{p}' is not an hsa token dataset (format {fmt!r})")
+        th = _attr_str(f, "tokenizer_hash")
+        if self.tokenizer_hash is None:
+            self.tokenizer_hash = th
+        elif th != self.tokenizer_hash:
+            raise ValueError(f"data: '{p}' was made with another tokenizer ({th} vs {self.tokenizer_hash})")
+        names = _attr_str(f, "task_names").split(",")
+        offsets = f["offsets"][:]
+        tasks = f["task"][:]
+        hashes = f["hash"][:]
+        lengths = f["length"][:]
+        entry = {"h5": f, "offsets": offsets, "evidence": None}
+        if "marker_offsets" in f:
+            kinds = _attr_str(f, "marker_kinds").split(",")
+            evidence_kind = np.array([k in EVIDENCE_KINDS for k in kinds] + [False])
+            mo = f["marker_offsets"][:]
+            if len(mo) != len(offsets):
+                raise ValueError(f"data: '{p}': /marker_offsets has {len(mo)} entries, /offsets {len(offsets)}")
+            kind = f["marker_kind"][:]
+            if kind.size and (kind.min() < 0 or kind.max() >= len(kinds)):
+                raise ValueError(f"data: '{p}': /marker_kind outside the {len(kinds)} kinds of marker_kinds")
+            mpos, mlen = f["marker_pos"][:], f["marker_len"][:]
+            if len(mo) and (mo[0] != 0 or (mo[1:] < mo[:-1]).any() or mo[-1] != len(mpos)
+                            or len(mlen) != len(mpos) or len(kind) != len(mpos)):
+                raise ValueError(f"data: '{p}': /marker_offsets do not index /marker_pos, /marker_len and "
+                                 f"/marker_kind ({len(mpos)}, {len(mlen)}, {len(kind)} entries)")
+            entry["evidence"] = (mo, mpos, mlen, evidence_kind[kind])
+        self.files.append(entry)
+        for i in range(len(offsets) - 1):
+            row = Row(fi, i, names[tasks[i]], int(lengths[i]))
+            (self.rows_heldout if int(hashes[i]) % heldout_every == 0 else self.rows_train).append(row)
 
     def tokens(self, row: Row):
         f = self.files[row.file]

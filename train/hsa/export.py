@@ -155,14 +155,12 @@ def recard(model_dir, name=None):
     dtype = next((k for k, v in DTYPES.items() if {v} == dtypes), "mixed")
     card_path = os.path.join(model_dir, "MODEL_CARD.md")
     old = open(card_path).read() if os.path.exists(card_path) else ""
-    kept = old[old.index(ENGINE_EVAL_BEGIN):] if ENGINE_EVAL_BEGIN in old else ""
-    heading = old.rfind("\n## ", 0, old.index(ENGINE_EVAL_BEGIN)) if kept else -1
-    if kept and heading >= 0 and ENGINE_EVAL_BEGIN not in old[:heading]:
-        kept = old[heading + 1:]                          # the section's heading goes with it
+    kept = old[old.index(ENGINE_EVAL_BEGIN):] if ENGINE_EVAL_BEGIN in old else ""  # marker, heading, rows, end
     text = card(name or os.path.basename(os.path.normpath(model_dir)), cfg,
                 sum(v.numel() for v in tensors.values()), stages, dtype, quoted)
-    with open(card_path, "w") as f:
+    with open(card_path + ".tmp", "w") as f:
         f.write(text + ("\n" + kept if kept else ""))
+    os.replace(card_path + ".tmp", card_path)
     return 0
 
 
