@@ -216,12 +216,16 @@ class H5Writer : public SampleWriter {
     hash_->append(&s.hash, 1);
     const int32_t t = name_index(tasks_, s.task);
     task_->append(&t, 1);
+    std::vector<int64_t> pos, len;  // one append (a dataset extension) per column and sample, not per marker
+    std::vector<int32_t> kind;
     for (const Marker& m : s.markers) {
-      const int32_t k = name_index(marker_kinds_, m.kind);
-      marker_pos_->append(&m.token_pos, 1);
-      marker_len_->append(&m.token_len, 1);
-      marker_kind_->append(&k, 1);
+      pos.push_back(m.token_pos);
+      len.push_back(m.token_len);
+      kind.push_back(name_index(marker_kinds_, m.kind));
     }
+    marker_pos_->append(pos.data(), pos.size());
+    marker_len_->append(len.data(), len.size());
+    marker_kind_->append(kind.data(), kind.size());
     markers_ += static_cast<int64_t>(s.markers.size());
     marker_offsets_->append(&markers_, 1);
   }

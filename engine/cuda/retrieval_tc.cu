@@ -7,11 +7,12 @@
 // 128 x 128 scores in shared memory, and 256 threads (two per query, 64 chunks each) fold them into their
 // own top-K lists. The L x C score matrix therefore never leaves the chip. Every landmark slice a block loads
 // serves 128 queries, half the loads per FLOP of 64-query tiles and 1.4x faster at 1M tokens (the landmarks
-// are fp32 in memory and rounded as they are staged). The queries were converted once to padded bf16 rows (pack_queries); the next
-// 64-dim slice of queries and landmarks is loaded into registers while the tensor cores work on the current
-// one, and the score tile shares its shared memory with the staged slices. At 255 registers per thread one
-// block runs per SM. Each thread's list goes to the same candidate scratch as the fp32 path (two lists per
-// query and range), and retrieval.cu's second stage (select_candidates) merges them and computes the weights.
+// are fp32 in memory and rounded as they are staged). The queries were converted once to padded bf16 rows
+// (pack_queries); the next 64-dim slice of queries and landmarks is loaded into registers while the tensor
+// cores work on the current one, and the score tile shares its shared memory with the staged slices. At 255
+// registers per thread one block runs per SM. Each thread's list goes to the same candidate scratch as the
+// fp32 path (two lists per query and range), and retrieval.cu's second stage (select_candidates) merges them
+// and computes the weights.
 //
 // Precision: queries and landmarks are rounded to bf16 (they stay fp32 in memory), products are exact in
 // fp32 and accumulated in fp32 along the head dim in a fixed order, so a (query, chunk) score does not

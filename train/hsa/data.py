@@ -18,7 +18,7 @@ FORMAT = "hsa-token-dataset-1"
 EVIDENCE_KINDS = ("needle", "chain", "fact_support")
 
 
-def _attr_str(f, name):
+def attr_str(f, name):
     v = f.attrs[name]
     return v.decode() if isinstance(v, bytes) else str(v)
 
@@ -62,19 +62,19 @@ class TokenDatasets:
             fmt = fmt.decode()
         if fmt != FORMAT:
             raise ValueError(f"data: '{p}' is not an hsa token dataset (format {fmt!r})")
-        th = _attr_str(f, "tokenizer_hash")
+        th = attr_str(f, "tokenizer_hash")
         if self.tokenizer_hash is None:
             self.tokenizer_hash = th
         elif th != self.tokenizer_hash:
             raise ValueError(f"data: '{p}' was made with another tokenizer ({th} vs {self.tokenizer_hash})")
-        names = _attr_str(f, "task_names").split(",")
+        names = attr_str(f, "task_names").split(",")
         offsets = f["offsets"][:]
         tasks = f["task"][:]
         hashes = f["hash"][:]
         lengths = f["length"][:]
         entry = {"h5": f, "offsets": offsets, "evidence": None}
         if "marker_offsets" in f:
-            kinds = _attr_str(f, "marker_kinds").split(",")
+            kinds = attr_str(f, "marker_kinds").split(",")
             evidence_kind = np.array([k in EVIDENCE_KINDS for k in kinds] + [False])
             mo = f["marker_offsets"][:]
             if len(mo) != len(offsets):
@@ -98,9 +98,13 @@ class TokenDatasets:
         a, b = int(f["offsets"][row.index]), int(f["offsets"][row.index + 1])
         return f["h5"]["tokens"][a:b], f["h5"]["loss_mask"][a:b]
 
+    def files_without_markers(self):
+        """Paths of the files that carry no markers (written before `hsa generate` stored them)."""
+        return [p for p, f in zip(self.paths, self.files) if f["evidence"] is None]
+
     def has_evidence(self) -> bool:
-        """Whether every file carries markers (files written before markers existed do not)."""
-        return all(f["evidence"] is not None for f in self.files)
+        """Whether every file carries markers."""
+        return not self.files_without_markers()
 
     def evidence(self, row: Row):
         """[(token_pos, token_len)] of the row's evidence markers; None when its file has no markers."""

@@ -18,7 +18,8 @@ import h5py
 import torch
 
 from .config import ModelConfig
-from .safetensors_io import save_file
+from .data import attr_str
+from .safetensors_io import load_file, save_file
 from .train import load_checkpoint
 
 DTYPES = {"f32": torch.float32, "bf16": torch.bfloat16, "f16": torch.float16}
@@ -28,8 +29,7 @@ def data_mix(paths):
     mix = collections.Counter()
     for p in paths:
         with h5py.File(p, "r") as f:
-            names = f.attrs["task_names"]
-            names = (names.decode() if isinstance(names, bytes) else str(names)).split(",")
+            names = attr_str(f, "task_names").split(",")
             for t, L in zip(f["task"][:], f["length"][:]):
                 mix[(names[t], int(L))] += 1
     return mix
@@ -142,7 +142,6 @@ ENGINE_EVAL_BEGIN = "<!-- engine-eval: begin"  # the section tools/card_eval.py 
 def recard(model_dir, name=None):
     """Writes MODEL_CARD.md of an exported model directory again from its config.json, stages.json and
     model.safetensors (after a change of the card's format), keeping the engine's section (tools/card_eval.py)."""
-    from .safetensors_io import load_file
     cfg = ModelConfig.from_json(os.path.join(model_dir, "config.json"))
     path = os.path.join(model_dir, HISTORY)
     if not os.path.exists(path):

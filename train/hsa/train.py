@@ -236,7 +236,7 @@ def main(argv=None):
               file=sys.stderr)
         args.retrieval_loss = 0.0
     if args.retrieval_loss > 0:
-        bare = [p for p, f in zip(ds.paths, ds.files) if f["evidence"] is None]
+        bare = ds.files_without_markers()
         if bare:
             raise SystemExit(f"train: --retrieval-loss needs markers; '{bare[0]}' has none (written by an older "
                              "`hsa generate`: generate it again)")
