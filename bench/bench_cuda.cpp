@@ -8,21 +8,27 @@
 //   roofline_gemm/fp32   cublasSgemm 8192^3 in CUBLAS_PEDANTIC_MATH (no TF32; the backend's mode)
 //   roofline_gemm/bf16   cublasGemmEx 8192^3, bf16 in/out, fp32 accumulate (what a bf16 mode could reach)
 //   roofline_copy        cudaMemcpy device-to-device of 1 GiB (counted as 2 GiB moved: read + write)
-//   op/linear/M/...      Backend::linear at the model's projection shapes, blocks of 256 and 4096 rows, M = bf16
+//   op/linear/M/...      Backend::linear at the model's projection shapes, blocks of 256 and 4096 rows and of one step, M = bf16
 //                        (a bf16 matrix from Backend::matrix on backend cuda) or fp32 (backend cuda-fp32)
-//   op/window_attention  Backend::window_attention, 256 queries with a full window of W+1 keys
-//   op/chunk_encoder/... Backend::chunk_encoder, 4 chunks (one 256-token step) and 64 chunks
-//   op/retrieval/M/L     Backend::retrieval, the last 256 tokens of an L-token context against L/S landmarks,
+//   op/window_attention/M  Backend::window_attention, one step of queries with a full window of W+1 keys each,
+//                        M = bf16 (tensor cores, attention_tc.cu) or fp32
+//   op/chunk_encoder/... Backend::chunk_encoder, the chunks of a 256-token step, of a 4096-token one and of
+//                        one step
+//   op/retrieval/M/L     Backend::retrieval, the last step of an L-token context against L/S landmarks,
 //                        M = bf16 (tensor-core scorer, backend cuda) or fp32 (backend cuda-fp32)
-//   op/chunk_attention/L Backend::chunk_attention, 256 queries, K chunks of S keys each out of L/S chunks
+//   op/chunk_attention/M/P/L  Backend::chunk_attention, one step of queries, K chunks of S keys each out of
+//                        L/S chunks, M = bf16 (tensor cores, chunk_attention_tc.cu) or fp32, P = random (every
+//                        token its own chunks) or local (the tokens of a chunk-sized run choose among the same
+//                        K + 4 recent chunks); also no_reuse_bytes and vs_no_reuse_ceiling (see BM_ChunkAttention)
+// A step is HSA_BENCH_STEP tokens (default 256; the Session's SessionOptions::step_tokens).
 //   e2e/swa/L, e2e/hsa/L Session prefill of L tokens (random weights and ids) on the cuda backend (bf16 mode):
 //                        the SWA baseline (12 SWA layers, no chunk memory) first, then the HSA model;
 //                        e2e/swa-fp32/L, e2e/hsa-fp32/L the same on cuda-fp32 (HSA_BENCH_E2E_BACKENDS)
 //
 // Timing: CUDA events on the default stream (the backend's stream) around each call, after warm-up calls;
 // Google Benchmark gets each call's time through SetIterationTime (UseManualTime), and the counters below
-// are computed from the MEDIAN of those per-call times. End-to-end rows time prefill(ids[256:L]) on a
-// fresh Session after an untimed prefill(ids[0:256]), which uploads the weights (the backend uploads them
+// are computed from the MEDIAN of those per-call times. End-to-end rows time prefill(ids[step:L]) on a
+// fresh Session after an untimed prefill(ids[0:step]), which uploads the weights (the backend uploads them
 // per Session on first use) and creates the cuBLAS work space; the Session is told the final length
 // (SessionOptions::expected_tokens, as hsa run / score / eval do), so its chunk memory is allocated once;
 // the last step computes the logits, so the timed region ends with a copy to the host.
@@ -50,7 +56,7 @@
 //                             (plus the fused SWA sublayer's attention terms when hsa.fused_swa)
 //     each chunk completed:   the encoder above with N = 1, plus 2 d D_r [W_lmk] + 4 S d h_kv dh [W_K, W_V]
 //     once per prefill call:  2 d V (logits of the last token)
-//   bytes of a prefill, per 256-token step of n tokens (the Session's schedule, engine/session.cpp kBlock):
+//   bytes of a prefill, per step of n tokens (the Session's schedule, SessionOptions::step_tokens):
 //     every weight except the embedding table and LM head once, n d [embedding rows], per SWA layer the
 //     window's K/V 2 (W+n) n_kv dh read and 2 n n_kv dh written, per group the landmarks min(C, .) D_r and
 //     the selected chunks' K/V as if distinct, min(n K, C) 2 S h_kv dh, chunk memory written 2 S h_kv dh +
@@ -115,7 +121,6 @@ namespace {
 
 // ---- configuration -------------------------------------------------------------------------------------------
 
-constexpr int kStep = 256;  // tokens per Session step (engine/session.cpp kBlock) and per op call
 constexpr uint64_t kWeightSeed = 1234;
 constexpr uint64_t kTokenSeed = 42;
 
@@ -137,6 +142,8 @@ hsa::ModelConfig paper_swa() {
   return c;
 }
 
+int step_tokens();
+
 std::vector<int64_t> env_lengths(const char* name, const char* fallback) {
   const char* e = std::getenv(name);
   std::string s = e && *e ? e : fallback;
@@ -145,8 +152,8 @@ std::vector<int64_t> env_lengths(const char* name, const char* fallback) {
   std::vector<int64_t> out;
   for (std::string tok; in >> tok;) {
     const long long v = std::atoll(tok.c_str());
-    if (v < 2 * kStep) {
-      std::fprintf(stderr, "bench_cuda: %s: ignoring length '%s' (needs >= %d)\n", name, tok.c_str(), 2 * kStep);
+    if (v < 2 * step_tokens()) {
+      std::fprintf(stderr, "bench_cuda: %s: ignoring length '%s' (needs >= %d)\n", name, tok.c_str(), 2 * step_tokens());
       continue;
     }
     out.push_back(v);
@@ -157,6 +164,12 @@ std::vector<int64_t> env_lengths(const char* name, const char* fallback) {
 int env_int(const char* name, int fallback) {
   const char* e = std::getenv(name);
   return e && *e ? std::max(1, std::atoi(e)) : fallback;
+}
+
+// Tokens per Session step (SessionOptions::step_tokens) and per op call: HSA_BENCH_STEP, default 256.
+int step_tokens() {
+  static const int s = std::min(env_int("HSA_BENCH_STEP", 256), hsa::kMaxStepTokens);
+  return s;
 }
 double env_double(const char* name) {
   const char* e = std::getenv(name);
@@ -490,12 +503,13 @@ void BM_Linear(benchmark::State& state, int n, int in, int out, bool bf16) {
   });
 }
 
-void BM_WindowAttention(benchmark::State& state) {
+// bf16: the tensor-core kernel of attention_tc.cu; else the fp32 one of attention.cu.
+void BM_WindowAttention(benchmark::State& state, bool bf16) {
   guarded(state, [&](benchmark::State& st) {
     const hsa::ModelConfig cfg = paper_hsa();
-    const int n = kStep, H = cfg.num_attention_heads, nkv = cfg.num_key_value_heads, dh = cfg.head_dim;
+    const int n = step_tokens(), H = cfg.num_attention_heads, nkv = cfg.num_key_value_heads, dh = cfg.head_dim;
     const int64_t W = *cfg.window(), cap = W + n, r0 = 65536;  // far enough in that every window is full
-    auto be = cuda_backend();
+    auto be = cuda_backend(bf16 ? "cuda" : "cuda-fp32");
     Buf q(be.get(), sizeof(float) * n * H * dh), out(be.get(), sizeof(float) * n * H * dh);
     Buf k(be.get(), sizeof(float) * cap * nkv * dh), v(be.get(), sizeof(float) * cap * nkv * dh);
     fill_uniform(be.get(), q.f(), (size_t)n * H * dh, 3);
@@ -505,7 +519,7 @@ void BM_WindowAttention(benchmark::State& state) {
     const auto s = time_calls(st, 3, [&] { be->window_attention(q.f(), n, H, r0, view, W, out.f()); });
     const double flop = 4.0 * n * H * dh * (double)(W + 1);
     const double bytes = 4.0 * (2.0 * n * H * dh + 2.0 * (double)(W + n) * nkv * dh);
-    report(st, s, flop, bytes);
+    report(st, s, flop, bytes, bf16);
   });
 }
 
@@ -582,7 +596,7 @@ void BM_Retrieval(benchmark::State& state, int64_t L, bool bf16) {
   guarded(state, [&](benchmark::State& st) {
     const hsa::ModelConfig cfg = paper_hsa();
     const hsa::HsaConfig& h = *cfg.hsa;
-    const int n = kStep, Dr = h.retrieval_dim, hr = h.retrieval_heads(), S = h.chunk_size, K = h.topk;
+    const int n = step_tokens(), Dr = h.retrieval_dim, hr = h.retrieval_heads(), S = h.chunk_size, K = h.topk;
     const int64_t pos0 = L - n, n_chunks = L / S;
     auto be = cuda_backend(bf16 ? "cuda" : "cuda-fp32");
     Buf qr(be.get(), sizeof(float) * n * Dr), lmk(be.get(), sizeof(float) * n_chunks * Dr);
@@ -599,14 +613,18 @@ void BM_Retrieval(benchmark::State& state, int64_t L, bool bf16) {
   });
 }
 
-void BM_ChunkAttention(benchmark::State& state, int64_t L) {
+// bf16: the tensor-core kernel of chunk_attention_tc.cu; else the fp32 one of chunk_attention.cu. local:
+// the tokens of one chunk-sized run choose among the same K + 4 recent chunks (neighbouring queries share
+// most of their selections); else every token draws its K chunks at random from all visible ones (no sharing:
+// the worst case for reuse).
+void BM_ChunkAttention(benchmark::State& state, int64_t L, bool bf16, bool local) {
   guarded(state, [&](benchmark::State& st) {
     const hsa::ModelConfig cfg = paper_hsa();
     const hsa::HsaConfig& h = *cfg.hsa;
-    const int n = kStep, H = cfg.num_attention_heads, dh = cfg.head_dim, hkv = h.num_kv_heads,
+    const int n = step_tokens(), H = cfg.num_attention_heads, dh = cfg.head_dim, hkv = h.num_kv_heads,
               hr = h.retrieval_heads(), S = h.chunk_size, K = h.topk;
     const int64_t n_chunks = L / S;
-    auto be = cuda_backend();
+    auto be = cuda_backend(bf16 ? "cuda" : "cuda-fp32");
     const size_t kv = (size_t)n_chunks * S * hkv * dh;
     Buf q(be.get(), sizeof(float) * n * H * dh), out(be.get(), sizeof(float) * n * H * dh);
     Buf mk(be.get(), sizeof(float) * kv), mv(be.get(), sizeof(float) * kv);
@@ -622,9 +640,12 @@ void BM_ChunkAttention(benchmark::State& state, int64_t L) {
     std::set<int32_t> distinct;
     for (int i = 0; i < n; ++i) {
       const int64_t visible = std::min<int64_t>((L - n + i) / S, n_chunks);
+      // local: the pool of the run of S tokens that token i is in, the K + 4 chunks before the run's start
+      const int64_t run_visible = std::min<int64_t>((L - n + i / S * S) / S, n_chunks);
+      const int64_t pool = local ? std::min<int64_t>(K + 4, run_visible) : visible, first = local ? run_visible - pool : 0;
       for (int r = 0; r < hr; ++r) {
         std::set<int32_t> pick;
-        while ((int)pick.size() < std::min<int64_t>(K, visible)) pick.insert((int32_t)rng.below((uint64_t)visible));
+        while ((int)pick.size() < std::min<int64_t>(K, pool)) pick.insert((int32_t)(first + rng.below((uint64_t)pool)));
         int k = 0;
         for (auto it = pick.rbegin(); it != pick.rend(); ++it, ++k) {
           hid[((size_t)i * hr + r) * K + k] = *it;
@@ -640,7 +661,12 @@ void BM_ChunkAttention(benchmark::State& state, int64_t L) {
     const auto s = time_calls(st, 3, [&] { be->chunk_attention(q.f(), n, mk.f(), mv.f(), ids.i(), wts.f(), p, out.f()); });
     const double flop = 4.0 * n * H * (double)K * S * dh;
     const double bytes = 4.0 * (2.0 * n * H * dh + 2.0 * (double)distinct.size() * S * hkv * dh) + 8.0 * n * hr * K;
-    report(st, s, flop, bytes);
+    report(st, s, flop, bytes, bf16);
+    // What reading every selected chunk once per token would move (the bandwidth ceiling of a kernel without
+    // reuse across tokens): over the measured copy bandwidth, the best such a kernel could do.
+    const double per_token_bytes = 4.0 * (2.0 * n * H * dh + 2.0 * (double)n * hr * K * S * hkv * dh) + 8.0 * n * hr * K;
+    st.counters["no_reuse_bytes"] = per_token_bytes;
+    st.counters["vs_no_reuse_ceiling"] = per_token_bytes / (need_measured_peaks().gbs * 1e9 * median(s));
     st.counters["length"] = (double)L;
     st.counters["distinct_chunks"] = (double)distinct.size();
   });
@@ -681,7 +707,7 @@ double prefill_flop(const hsa::ModelConfig& c, int64_t t0, int64_t t1) {
   return f + 2 * d * V;
 }
 
-// Bytes of the same prefill under the Session's 256-token steps (the header's formula).
+// Parameters of a config (every tensor the model file holds).
 double param_count(const hsa::ModelConfig& c) {
   double params = 0;
   for (const auto& t : hsa::expected_tensors(c)) {
@@ -692,8 +718,9 @@ double param_count(const hsa::ModelConfig& c) {
   return params;
 }
 
-// bf16: the projection matrices (every weight but the norms and biases, counted here as all of them) at 2
-// bytes, the rest at 4.
+// Bytes of the same prefill under the Session's steps of step_tokens() (the header's formula). bf16: the
+// projection matrices (every weight but the norms and biases, counted here as all of them) at 2 bytes, the
+// rest at 4.
 double prefill_bytes(const hsa::ModelConfig& c, int64_t t0, int64_t t1, bool bf16 = false) {
   const double params = param_count(c);
   const double d = c.hidden_size, nkv = c.num_key_value_heads, dh = c.head_dim, V = c.vocab_size;
@@ -703,8 +730,8 @@ double prefill_bytes(const hsa::ModelConfig& c, int64_t t0, int64_t t1, bool bf1
   int attn_layers = c.num_lower_layers + c.num_upper_layers;
   if (c.is_hsa() && c.hsa->fused_swa) attn_layers += c.num_upper_groups;
   double b = 0;
-  for (int64_t s = t0; s < t1; s += kStep) {
-    const int64_t n = std::min<int64_t>(kStep, t1 - s), end = s + n;
+  for (int64_t s = t0; s < t1; s += step_tokens()) {
+    const int64_t n = std::min<int64_t>(step_tokens(), t1 - s), end = s + n;
     b += step_weights * (bf16 ? 0.5 : 1.0) + n * d;
     b += attn_layers * (2.0 * std::min<int64_t>(W + n, end) * nkv * dh + 2.0 * n * nkv * dh);
     if (c.is_hsa()) {
@@ -763,6 +790,7 @@ void BM_Prefill(benchmark::State& state, const std::string& name, int64_t L, con
     hsa::SessionOptions o;
     o.backend = backend;
     o.expected_tokens = L;  // as hsa run / score / eval do: chunk memory allocated once, not doubled
+    o.step_tokens = step_tokens();
     GpuTimer timer;
     std::vector<double> s;
     double mem = 0, peak = -1;
@@ -772,10 +800,10 @@ void BM_Prefill(benchmark::State& state, const std::string& name, int64_t L, con
       const double before = device_used_bytes();
       const uint64_t in_use_before = hsa::device_bytes_in_use();
       auto session = std::make_unique<hsa::Session>(m, o);
-      session->prefill(all.subspan(0, kStep));  // untimed: weight upload, work space
+      session->prefill(all.subspan(0, step_tokens()));  // untimed: weight upload, work space
       ck(cudaDeviceSynchronize(), "after the first step");
       timer.start();
-      session->prefill(all.subspan(kStep));
+      session->prefill(all.subspan(step_tokens()));
       const double sec = timer.stop();
       st.SetIterationTime(sec);
       s.push_back(sec);
@@ -788,12 +816,12 @@ void BM_Prefill(benchmark::State& state, const std::string& name, int64_t L, con
         peak = std::max(peak, (double)(hsa::device_peak_bytes() - in_use_before));
       session.reset();
     }
-    report(st, s, prefill_flop(m->config(), kStep, L), prefill_bytes(m->config(), kStep, L, backend == "cuda"), backend == "cuda");
+    report(st, s, prefill_flop(m->config(), step_tokens(), L), prefill_bytes(m->config(), step_tokens(), L, backend == "cuda"), backend == "cuda");
     const double t = median(s);
     auto& c = st.counters;
     c["length"] = (double)L;
-    c["tokens"] = (double)(L - kStep);
-    c["tokens/s"] = (double)(L - kStep) / t;
+    c["tokens"] = (double)(L - step_tokens());
+    c["tokens/s"] = (double)(L - step_tokens()) / t;
     c["params"] = param_count(m->config());
     c["dev_mem_GiB"] = mem / (double)(1ull << 30);
     if (peak >= 0) c["dev_peak_GiB"] = peak / (double)(1ull << 30);
@@ -819,23 +847,29 @@ void register_all() {
   const std::vector<std::tuple<std::string, int, int>> shapes = {
       {"q_o", d, qd}, {"kv", d, kvd}, {"gate_up", d, I}, {"down", I, d}};
   for (bool bf16 : {true, false})
-    for (int n : {kStep, 4096})
+    for (int n : std::set<int>{256, 4096, step_tokens()})
       for (const auto& [what, in, out] : shapes) {
         if (what == "kv" && kvd == qd) continue;  // the same shape as q/o without GQA
         const std::string nm = std::string("op/linear/") + (bf16 ? "bf16/" : "fp32/") + what + "/n" + std::to_string(n) +
                                "_" + std::to_string(in) + "x" + std::to_string(out);
         RegisterBenchmark(nm.c_str(), BM_Linear, n, in, out, bf16)->Iterations(op_reps)->UseManualTime()->Unit(benchmark::kMillisecond);
       }
-  RegisterBenchmark("op/window_attention/n256_W512", BM_WindowAttention)->Iterations(op_reps)->UseManualTime()->Unit(benchmark::kMillisecond);
-  for (int N : {kStep / c.hsa->chunk_size, 4096 / c.hsa->chunk_size})
+  for (bool bf16 : {true, false})
+    RegisterBenchmark((std::string("op/window_attention/") + (bf16 ? "bf16" : "fp32") + "/n" + std::to_string(step_tokens()) +
+                       "_W" + std::to_string(*c.window())).c_str(), BM_WindowAttention, bf16)
+        ->Iterations(op_reps)->UseManualTime()->Unit(benchmark::kMillisecond);
+  for (int N : std::set<int>{256 / c.hsa->chunk_size, 4096 / c.hsa->chunk_size, step_tokens() / c.hsa->chunk_size})
     RegisterBenchmark(("op/chunk_encoder/N" + std::to_string(N)).c_str(), BM_ChunkEncoder, N)
         ->Iterations(op_reps)->UseManualTime()->Unit(benchmark::kMillisecond);
   for (int64_t L : env_lengths("HSA_BENCH_LENGTHS", "4096 65536 1048576")) {
     for (bool bf16 : {true, false})
       RegisterBenchmark((std::string("op/retrieval/") + (bf16 ? "bf16/" : "fp32/") + len_name(L)).c_str(), BM_Retrieval, L, bf16)
           ->Iterations(op_reps)->UseManualTime()->Unit(benchmark::kMillisecond);
-    RegisterBenchmark(("op/chunk_attention/" + len_name(L)).c_str(), BM_ChunkAttention, L)
-        ->Iterations(op_reps)->UseManualTime()->Unit(benchmark::kMillisecond);
+    for (bool bf16 : {true, false})
+      for (bool local : {false, true})
+        RegisterBenchmark((std::string("op/chunk_attention/") + (bf16 ? "bf16/" : "fp32/") + (local ? "local/" : "random/") +
+                           len_name(L)).c_str(), BM_ChunkAttention, L, bf16, local)
+            ->Iterations(op_reps)->UseManualTime()->Unit(benchmark::kMillisecond);
   }
   const char* be_env = std::getenv("HSA_BENCH_E2E_BACKENDS");
   std::vector<std::string> backends;
@@ -861,9 +895,9 @@ void print_work() {
     const hsa::ModelConfig c = name == "swa" ? paper_swa() : paper_hsa();
     std::printf("%s: %.1fM parameters\n", name.c_str(), param_count(c) / 1e6);
     for (int64_t L : env_lengths("HSA_BENCH_E2E_LENGTHS", "4096 65536 1048576")) {
-      const double f = prefill_flop(c, kStep, L), b = prefill_bytes(c, kStep, L);
+      const double f = prefill_flop(c, step_tokens(), L), b = prefill_bytes(c, step_tokens(), L);
       std::printf("  e2e/%s/%s: %.4g FLOP (%.4g per token), %.4g bytes, %.1f FLOP/byte\n", name.c_str(),
-                  len_name(L).c_str(), f, f / (double)(L - kStep), b, f / b);
+                  len_name(L).c_str(), f, f / (double)(L - step_tokens()), b, f / b);
     }
   }
   const hsa::ModelConfig c = paper_hsa();
@@ -897,7 +931,7 @@ int main(int argc, char** argv) {
   }
   benchmark::AddCustomContext("model", "paper-size swa_hsa / swa, random weights (bench/bench_cuda.cpp); e2e/<model>/L in "
                                       "bf16 mode (backend cuda), e2e/<model>-fp32/L on cuda-fp32");
-  benchmark::AddCustomContext("step_tokens", std::to_string(kStep));
+  benchmark::AddCustomContext("step_tokens", std::to_string(step_tokens()));
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -51,7 +51,8 @@ std::vector<MemoryPlan> plan_memory(const ModelConfig& cfg, int64_t length, int6
   uint64_t attn_layers = cfg.num_lower_layers + cfg.num_upper_layers;
   if (cfg.is_hsa() && cfg.hsa->fused_swa) attn_layers += cfg.num_upper_groups;
   const auto window = cfg.window();
-  const uint64_t cached = window ? std::min<uint64_t>(L, static_cast<uint64_t>(*window) + 1) : L;
+  // A windowed layer keeps a ring of W + B slots (engine/session.cpp), at most L.
+  const uint64_t cached = window ? std::min<uint64_t>(L, static_cast<uint64_t>(*window) + B) : L;
   const uint64_t params = weight_count(cfg);
 
   uint64_t chunks = 0, kv_per_token = 0, lmk_dim = 0, S = 0;

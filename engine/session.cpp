@@ -1,12 +1,13 @@
 // Session: the streaming state of one sequence and the model's forward pass over it (spec/MODEL.md
 // sections 2-6 and 9), written once against the Backend interface.
 //
-// The one idea: a prefill is cut into steps of at most kBlock tokens and each step runs the whole stack on
-// its tokens in the order of section 9: lower SWA layers, then the chunk memory grows by every chunk whose
-// S-th token has just left the lower stack, then each upper group retrieves and attends. A token at t can
-// only see chunks with (i+1)S <= t, which are all complete by then, so any cut gives the same result. Per
-// attention layer the K/V cache is a ring of W + kBlock slots (enough for a step's queries to see W keys
-// back; it grows up to that size as the sequence does) or, without a window, a cache without bound.
+// The one idea: a prefill is cut into steps of at most B tokens (SessionOptions::step_tokens) and each step
+// runs the whole stack on its tokens in the order of section 9: lower SWA layers, then the chunk memory
+// grows by every chunk whose S-th token has just left the lower stack, then each upper group retrieves and
+// attends. A token at t can only see chunks with (i+1)S <= t, which are all complete by then, so any cut
+// gives the same result. Per attention layer the K/V cache is a ring of W + B slots (enough for a step's
+// queries to see W keys back; it grows up to that size as the sequence does) or, without a window, a cache
+// without bound.
 #include "engine/session.h"
 
 #include <algorithm>
@@ -20,8 +21,6 @@
 namespace hsa {
 namespace {
 
-constexpr int kBlock = 256;  // tokens per step: linears are (kBlock x in) x (in x out) products
-
 struct AttnWeights {  // an attention sublayer: pre-norm, projections, optional per-head QK norm
   const float *norm = nullptr, *wq = nullptr, *wk = nullptr, *wv = nullptr, *wo = nullptr;
   const float *q_norm = nullptr, *k_norm = nullptr;
@@ -29,7 +28,7 @@ struct AttnWeights {  // an attention sublayer: pre-norm, projections, optional 
 struct MlpWeights {  // pre-norm SwiGLU
   const float *norm = nullptr, *gate = nullptr, *up = nullptr, *down = nullptr;
 };
-struct KVCache {  // grows with the sequence up to W + kBlock slots (without a window: without bound)
+struct KVCache {  // grows with the sequence up to W + B slots (without a window: without bound)
   DeviceArray<float> k, v;
   int64_t capacity = 0;
 };
@@ -71,6 +70,7 @@ struct Session::State {
   int64_t start = 0;    // absolute position of the first token
   int64_t fed = 0;      // tokens fed so far
   int64_t expected = 0;  // SessionOptions::expected_tokens
+  int B = 256;           // tokens per step (SessionOptions::step_tokens): linears are (B x in) x (in x out)
 
   const float *embed = nullptr, *final_norm = nullptr, *lm_head = nullptr;
   std::vector<SwaLayer> lower;
@@ -85,7 +85,7 @@ struct Session::State {
   DeviceArray<float> landmarks;     // (chunks, Dr) as W_lmk produced them
   int64_t n_chunks = 0;
 
-  // Step scratch (kBlock rows).
+  // Step scratch (B rows).
   DeviceArray<float> x, h, tmp, q, k, v, a, g, u, qr, wts, stage, E, pooled, logits_dev;
   DeviceArray<int32_t> ids;
 
@@ -104,7 +104,7 @@ struct Session::State {
 void Session::State::attention(AttnLayer& L, const float* xin, float* xout, int n) {
   KVCache& c = L.cache;
   // Until the ring has wrapped every position r sits in slot r, so growing (keeping contents) is exact.
-  const int64_t ring = window < 0 ? INT64_MAX : window + kBlock;
+  const int64_t ring = window < 0 ? INT64_MAX : window + B;
   if (c.capacity < std::min(fed + n, ring)) {
     const int64_t want = c.capacity == 0 && expected >= fed + n ? expected : 2 * c.capacity;
     const int64_t cap = std::min(std::max<int64_t>(fed + n, want), ring);
@@ -223,7 +223,7 @@ void Session::State::upper_group(int gi, int n, int64_t pos0) {
   }
 }
 
-// One step of n <= kBlock tokens through the whole model; logits of the last token (need_logits) and of
+// One step of n <= B tokens through the whole model; logits of the last token (need_logits) and of
 // every token (keep_all or capture).
 void Session::State::step(const int32_t* tok, int n, bool need_logits, std::vector<float>* capture) {
   const int64_t pos0 = start + fed;
@@ -278,6 +278,10 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions opts)
   if (opts_.expected_tokens < 0)
     throw Error("session: expected_tokens must be >= 0, got " + std::to_string(opts_.expected_tokens));
   s.expected = opts_.expected_tokens;
+  if (opts_.step_tokens < 1 || opts_.step_tokens > kMaxStepTokens)
+    throw Error("session: step_tokens must be in 1.." + std::to_string(kMaxStepTokens) + ", got " +
+                std::to_string(opts_.step_tokens));
+  s.B = opts_.step_tokens;
 
   auto W = [&](const std::string& name) -> const float* {
     const auto& shape = wt.shape(name);
@@ -377,7 +381,7 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions opts)
   }
 
   // Step scratch.
-  const size_t B = kBlock;
+  const size_t B = (size_t)s.B;
   for (DeviceArray<float>* b : {&s.x, &s.h, &s.tmp}) *b = DeviceArray<float>(be, B * s.d);
   s.q = DeviceArray<float>(be, B * s.H * s.dh);
   s.a = DeviceArray<float>(be, B * s.H * s.dh);
@@ -407,8 +411,8 @@ void Session::prefill(std::span<const int32_t> ids) {
                   " (index " + std::to_string(i) + " of this block) is out of range [0, " + std::to_string(s.V) +
                   ")");
   }
-  for (size_t off = 0; off < ids.size(); off += kBlock) {
-    const int n = (int)std::min<size_t>(kBlock, ids.size() - off);
+  for (size_t off = 0; off < ids.size(); off += (size_t)s.B) {
+    const int n = (int)std::min<size_t>((size_t)s.B, ids.size() - off);
     s.step(ids.data() + off, n, off + n == ids.size(), nullptr);
   }
 }
@@ -473,8 +477,8 @@ ScoreResult Session::score(std::span<const int32_t> answer) {
   }
   // Row i of `rows` holds the logits after answer[i-1]; row 0 the logits before the answer.
   std::vector<float> rows(s.last_logits);
-  for (size_t off = 0; off + 1 < answer.size(); off += kBlock) {
-    const int n = (int)std::min<size_t>(kBlock, answer.size() - 1 - off);
+  for (size_t off = 0; off + 1 < answer.size(); off += (size_t)s.B) {
+    const int n = (int)std::min<size_t>((size_t)s.B, answer.size() - 1 - off);
     s.step(answer.data() + off, n, true, &rows);
   }
   for (size_t i = 0; i < answer.size(); ++i) {

@@ -53,6 +53,9 @@ struct ScoreResult {
   double sum_logprob() const;
 };
 
+// Largest SessionOptions::step_tokens (the work space of a step grows with it).
+constexpr int kMaxStepTokens = 65536;
+
 struct SessionOptions {
   std::string backend = "cpu";
   int64_t start_position = 0;    // absolute position of the first token (for shift-invariance tests of
@@ -61,6 +64,9 @@ struct SessionOptions {
   bool trace = false;            // record retrieval decisions
   int threads = 0;               // OpenMP threads (0: default)
   bool chunk_memory_on_host = false;  // chunk K/V in the backend's host-visible memory (placement cuda-host)
+  int step_tokens = 256;         // tokens per step of the forward pass (1..kMaxStepTokens): any value gives the
+                                 // same logits (MODEL.md section 9); larger steps make larger GEMMs (faster on
+                                 // a GPU) and a larger work space
   int64_t expected_tokens = 0;   // the sequence's final length if known: caches that grow with it (chunk
                                  // memory, a full-attention cache) are allocated once at that size instead of
                                  // doubling, which at 32M tokens would briefly need old + new copies

@@ -134,6 +134,13 @@ uint64_t proc_status_kib(const char* field) {
 uint64_t host_rss_bytes() { return proc_status_kib("VmRSS:"); }
 uint64_t peak_host_bytes() { return proc_status_kib("VmHWM:"); }
 
+int checked_step(int64_t block) {
+  if (block < 1 || block > kMaxStepTokens)
+    throw Error("--block: must be in 1.." + std::to_string(kMaxStepTokens) + " (tokens per step of the forward pass), got " +
+                std::to_string(block));
+  return static_cast<int>(block);
+}
+
 double prefill_blocks(Session& s, std::span<const int32_t> ids, int64_t block) {
   const auto t0 = std::chrono::steady_clock::now();
   const char* env = std::getenv("HSA_PROGRESS_SECONDS");

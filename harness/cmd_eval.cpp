@@ -197,6 +197,7 @@ ojson run_item(RunContext& ctx, LoadedModel& lm, const WorkItem& it) {
   SessionOptions opts;
   opts.backend = spec.backend;
   opts.expected_tokens = total;
+  opts.step_tokens = checked_step(spec.block);
   try {
     opts.chunk_memory_on_host = check_plan(lm.cfg, total, spec.block, ctx.memory_limit, spec.backend);
   } catch (const Error& e) {

@@ -35,6 +35,7 @@ SessionOptions checked_session_options(const Args& args, const ModelConfig& cfg,
   SessionOptions o;
   o.backend = args.get("backend");
   o.expected_tokens = tokens;
+  o.step_tokens = checked_step(block);
   o.chunk_memory_on_host = check_plan(cfg, tokens, block, memory_limit(args), o.backend, args.get("chunk-memory"));
   return o;
 }

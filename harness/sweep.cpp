@@ -12,6 +12,7 @@
 
 #include "engine/backend.h"
 #include "engine/error.h"
+#include "engine/session.h"
 #include "generators/generator.h"
 #include "generators/rng.h"
 #include "generators/task_spec.h"
@@ -167,7 +168,9 @@ void set_sweep_key(SweepSpec& s, const std::string& key, const json& v) {
     s.devices = string_list(key, v);
   } else if (key == "block") {
     s.block = static_cast<int64_t>(count_value(key, v));
-    if (s.block < 1) throw Error("block: must be at least 1");
+    if (s.block < 1 || s.block > kMaxStepTokens)
+      throw Error("block: must be in 1.." + std::to_string(kMaxStepTokens) + " (tokens per step of the forward pass), got " +
+                  std::to_string(s.block));
   } else if (key == "haystack") {
     s.haystack = string_value(key, v);
   } else if (key == "squad") {

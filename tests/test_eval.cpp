@@ -137,6 +137,7 @@ TEST(Sweep, SpecParsingAndErrors) {
       {R"({"models": ["m"], "tasks": "qa1", "lengths": "4K-1K*2"})", "lengths: length range '4K-1K*2'"},
       {R"({"models": ["m"], "tasks": "qa1", "lengths": "1K", "n": 0})", "n: must be at least 1"},
       {R"({"models": ["m"], "tasks": "qa1", "lengths": "1K", "n": -2})", "n: must be a non-negative integer"},
+      {R"({"models": ["m"], "tasks": "qa1", "lengths": "1K", "block": 100000})", "block: must be in 1..65536"},
       {R"({"models": ["m"], "tasks": "qa1", "lengths": "1K", "mode": "sampling"})", "mode: 'sampling'"},
       {R"({"models": ["m"], "tasks": "qa1", "lengths": "1K", "backend": "tpu"})", "unknown backend 'tpu'"},
       {R"({"models": [], "tasks": "qa1", "lengths": "1K"})", "models: no model"},

@@ -20,7 +20,9 @@
 # (backends of the hsa-tiny prefill step, default "cuda cuda-fp32"); GPU_CHECK_PROFILE_TOKENS (default 262144:
 # one hsa-tiny prefill in bf16 mode with HSA_CUDA_PROFILE=1, device time per op in profile.log; 0 skips);
 # GPU_CHECK_BENCH_TIMEOUT_S (per benchmark process, default 180); GPU_CHECK_SDPA_BUDGET_S (default 45);
-# HSA_PEAK_TFLOPS / HSA_PEAK_TFLOPS_BF16 / HSA_PEAK_GBS (datasheet peaks, passed on to the benchmark).
+# HSA_PEAK_TFLOPS / HSA_PEAK_TFLOPS_BF16 / HSA_PEAK_GBS (datasheet peaks, passed on to the benchmark);
+# GPU_CHECK_STEP (tokens per Session step of the benchmarks and the hsa-tiny prefills, default 256);
+# GPU_CHECK_BUILD_DIR (default build-cuda-check; two checks on two GPUs of one host need two).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: tools/gpu_check.sh OUTDIR}
@@ -36,7 +38,8 @@ bench_timeout=${GPU_CHECK_BENCH_TIMEOUT_S:-180}
 bench_e2e_backends=${GPU_CHECK_BENCH_E2E_BACKENDS:-cuda cuda-fp32}
 perf_backends=${GPU_CHECK_PERF_BACKENDS:-cuda cuda-fp32}
 profile_tokens=${GPU_CHECK_PROFILE_TOKENS:-262144}
-build=build-cuda-check
+step_tokens=${GPU_CHECK_STEP:-256}
+build=${GPU_CHECK_BUILD_DIR:-build-cuda-check}
 SECONDS=0
 status=0
 rows=()
@@ -48,7 +51,7 @@ summary() {
   {
     echo
     echo "== gpu_check summary ($(date -u +%FT%TZ), git HEAD here ${commit:-unknown}, tree $(git status --porcelain 2>/dev/null | wc -l | tr -d ' ') files modified) =="
-    echo "card: ${card:-unknown}"
+    echo "card: ${card:-unknown}; step ${step_tokens} tokens"
     printf '%-22s %-5s %s\n' step result detail
     for r in "${rows[@]}"; do echo "$r"; done
     echo "total ${SECONDS}s; logs in $out"
@@ -137,7 +140,7 @@ run_bench() {  # step name, json name, filter, extra env assignments...
   local step=$1 json=$2 filter=$3
   shift 3
   local t0=$SECONDS
-  env "$@" HSA_BENCH_LENGTHS="$bench_lengths" HSA_BENCH_MODEL_DIR="$PWD/$build/bench-models" \
+  env "$@" HSA_BENCH_STEP="$step_tokens" HSA_BENCH_LENGTHS="$bench_lengths" HSA_BENCH_MODEL_DIR="$PWD/$build/bench-models" \
     timeout "$bench_timeout" "$build/hsa_bench_cuda" --benchmark_filter="$filter" \
     --benchmark_out="$out/$json" --benchmark_out_format=json \
     --benchmark_context=card="${card:-unknown}" --benchmark_context=commit="$commit" \
@@ -201,7 +204,7 @@ sanitize() {  # tool, gtest filter, time limit
 }
 if [ -x "$sanitizer" ]; then
   sanitize memcheck 'CudaOps.*:CudaBf16Ops.*:CudaVariants/CudaModel.MatchesCpuBackend/default:CudaVariants/CudaModel.Bf16WithinTwiceTheErrorOfNaiveBf16/default' 150
-  sanitize racecheck 'CudaOps.Retrieval*:CudaBf16Ops.Retrieval*:CudaOps.ChunkEncoder:CudaOps.WindowAttentionOverARing' 120
+  sanitize racecheck 'CudaOps.Retrieval*:CudaBf16Ops.Retrieval*:CudaOps.ChunkEncoder:CudaOps.WindowAttentionOverARing:CudaBf16Ops.*OnTensorCores' 120
 else
   row sanitizer SKIP "compute-sanitizer not found"
 fi
@@ -211,7 +214,7 @@ for L in $lengths; do
   for B in $perf_backends; do
     in_budget "prefill $B L=$L" perf || continue
     t0=$SECONDS
-    HSA_PERF_TOKENS=$L HSA_PERF_BACKEND=$B timeout 150 "$tests" --gtest_also_run_disabled_tests --gtest_filter='CudaPerf.*' \
+    HSA_PERF_STEP=$step_tokens HSA_PERF_TOKENS=$L HSA_PERF_BACKEND=$B timeout 150 "$tests" --gtest_also_run_disabled_tests --gtest_filter='CudaPerf.*' \
       >"$out/perf_${B}_$L.log" 2>&1
     rc=$?
     hsa_tps=$(sed -n "s/^\[ perf \] $B hsa-tiny prefill .*tokens_per_s=//p" "$out/perf_${B}_$L.log")
@@ -224,7 +227,7 @@ done
 # Where the time of a prefill goes: device time per op (synchronized after each op, so slower than above).
 if [ "$profile_tokens" != 0 ] && in_budget "profile L=$profile_tokens" perf; then
   t0=$SECONDS
-  HSA_CUDA_PROFILE=1 HSA_PERF_TOKENS=$profile_tokens HSA_PERF_BACKEND=cuda timeout 150 "$tests" \
+  HSA_CUDA_PROFILE=1 HSA_PERF_STEP=$step_tokens HSA_PERF_TOKENS=$profile_tokens HSA_PERF_BACKEND=cuda timeout 150 "$tests" \
     --gtest_also_run_disabled_tests --gtest_filter='CudaPerf.*' >"$out/profile.log" 2>&1
   rc=$?
   # the last table printed is the timed hsa-tiny session's (each session's backend prints its own on exit)

@@ -1,8 +1,9 @@
 // The `cuda` backends: the Backend interface (engine/backend.h) on device memory, forwarding to the kernels
 // of engine/cuda/*.cu. Two precisions: "cuda-fp32" is fp32 throughout and is checked against the `cpu`
 // backend to fp32 rounding (tests/engine/test_cuda_backend.cpp); "cuda" (bf16 mode, the default) stores the
-// projection matrices as bf16 and multiplies them on the tensor cores with fp32 accumulation, and scores
-// landmarks in bf16 on the tensor cores (retrieval_tc.cu); activations, caches, chunk memory, norms,
+// projection matrices as bf16 and multiplies them on the tensor cores with fp32 accumulation; it also scores
+// landmarks (retrieval_tc.cu) and, for head dim 64, runs window and chunk attention (attention_tc.cu,
+// chunk_attention_tc.cu) in bf16 on the tensor cores; activations, caches, chunk memory, norms,
 // softmaxes and the retrieval weights stay fp32.
 //
 // The one idea: the Session already speaks in backend pointers, so this class only has to own the device
@@ -314,7 +315,10 @@ class CudaBackend final : public Backend {
   void window_attention(const float* q, int n, int heads, int64_t r0, const KVCacheView& c, int64_t window,
                         float* out) override {
     Timed timed(profile_, "window_attention");
-    cuda::window_attention(q, n, heads, r0, c, window, out);
+    if (bf16_mode_ && cuda::window_attention_tc_supported(c, heads))
+      cuda::window_attention_tc(q, n, heads, r0, c, window, out);
+    else
+      cuda::window_attention(q, n, heads, r0, c, window, out);
   }
   void chunk_encoder(const float* X, int n_chunks, const EncoderWeights& w, float* E, float* pooled) override {
     Timed timed(profile_, "chunk_encoder");
@@ -331,7 +335,10 @@ class CudaBackend final : public Backend {
   void chunk_attention(const float* q, int n, const float* mem_k, const float* mem_v, const int32_t* ids,
                        const float* weights, const ChunkAttentionParams& p, float* out) override {
     Timed timed(profile_, "chunk_attention");
-    cuda::chunk_attention(q, n, mem_k, mem_v, ids, weights, p, out);
+    if (bf16_mode_ && cuda::chunk_attention_tc_supported(p))
+      cuda::chunk_attention_tc(q, n, mem_k, mem_v, ids, weights, p, out);
+    else
+      cuda::chunk_attention(q, n, mem_k, mem_v, ids, weights, p, out);
   }
 
  private:

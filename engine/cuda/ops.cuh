@@ -108,9 +108,23 @@ void window_attention(const float* q, int n, int heads, int64_t r0, const KVCach
 void group_attention(const float* q, const float* k, const float* v, int groups, int T, int heads, int kv_heads,
                      int dh, float* out);
 
+// attention_tc.cu (bf16 mode) -----------------------------------------------------------------------------
+// window_attention on the tensor cores (q, K, V and probabilities rounded to bf16, fp32 softmax and sums) for
+// head dim 64.
+bool window_attention_tc_supported(const KVCacheView& c, int heads);
+void window_attention_tc(const float* q, int n, int heads, int64_t r0, const KVCacheView& c, int64_t window,
+                         float* out);
+
 // chunk_attention.cu --------------------------------------------------------------------------------------
 void chunk_attention(const float* q, int n, const float* mem_k, const float* mem_v, const int32_t* ids,
                      const float* weights, const ChunkAttentionParams& p, float* out);
+
+// chunk_attention_tc.cu (bf16 mode) -----------------------------------------------------------------------
+// chunk_attention on the tensor cores, each chunk of a block's tokens staged once (head dim 64, at most 16
+// query heads per kv head, S <= 64).
+bool chunk_attention_tc_supported(const ChunkAttentionParams& p);
+void chunk_attention_tc(const float* q, int n, const float* mem_k, const float* mem_v, const int32_t* ids,
+                        const float* weights, const ChunkAttentionParams& p, float* out);
 
 // chunk_encoder.cu ----------------------------------------------------------------------------------------
 // The chunk encoder of MODEL.md section 4 composed from the ops above; `work` holds its activations.

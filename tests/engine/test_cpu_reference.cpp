@@ -81,11 +81,12 @@ std::vector<T> read_bin(const std::string& path) {
 
 
 std::vector<float> run_logits(std::shared_ptr<const Model> m, const std::vector<int32_t>& ids, size_t block,
-                              int64_t start = 0, int64_t expected_tokens = 0) {
+                              int64_t start = 0, int64_t expected_tokens = 0, int step_tokens = 256) {
   SessionOptions o;
   o.keep_all_logits = true;
   o.start_position = start;
   o.expected_tokens = expected_tokens;
+  o.step_tokens = step_tokens;
   Session s(std::move(m), o);
   for (size_t off = 0; off < ids.size(); off += block) {
     const size_t n = std::min(block, ids.size() - off);
@@ -170,6 +171,12 @@ TEST_P(CpuReference, StreamingInvariance) {
     const double rel = max_row_rel(run_logits(model_, ids_, block), whole, V_);
     EXPECT_LE(rel, 1e-5) << "block size " << block;
   }
+  // The Session's own step (the rows of its GEMMs, the size of its rings) is free too: steps of 1, 7, S and
+  // 1000 tokens under one 400-token prefill.
+  for (int step : {1, 7, (int)S, 1000}) {
+    const double rel = max_row_rel(run_logits(model_, ids_, ids_.size(), 0, 0, step), whole, V_);
+    EXPECT_LE(rel, 1e-5) << "step_tokens " << step;
+  }
   // Caches allocated once for the announced final length (or for a wrong guess) give the same logits, bit
   // for bit, as caches that grow by doubling.
   const auto grown = run_logits(model_, ids_, 7);
@@ -253,6 +260,20 @@ TEST_P(CpuReference, TraceObeysRetrievalRules) {
     EXPECT_LE(sum, 1.0 + 1e-6);
     if (c.hsa->weighting == "softmax" && !e.chunks.empty()) {
       EXPECT_NEAR(sum, 1.0, 1e-5);
+    }
+  }
+}
+
+TEST_P(CpuReference, StepOutsideItsRangeIsAClearError) {
+  for (int step : {0, -3, kMaxStepTokens + 1}) {
+    SessionOptions o;
+    o.step_tokens = step;
+    try {
+      Session s(model_, o);
+      FAIL() << "step_tokens " << step << " accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("step_tokens must be in 1.." + std::to_string(kMaxStepTokens)), std::string::npos)
+          << e.what();
     }
   }
 }

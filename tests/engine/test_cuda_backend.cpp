@@ -18,10 +18,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <deque>
 #include <map>
 #include <tuple>
@@ -73,6 +75,17 @@ double rel(const std::vector<float>& a, const std::vector<float>& b) {
     ref = std::max(ref, (double)std::fabs(b[i]));
   }
   return diff / std::max(ref, 1e-30);
+}
+
+// ||a - b||_2 / ||b||_2.
+double l2_rel(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double diff = 0.0, ref = 0.0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+    diff += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+    ref += (double)b[i] * b[i];
+  }
+  return std::sqrt(diff / std::max(ref, 1e-300));
 }
 
 
@@ -675,7 +688,8 @@ TEST(CudaBackend, BackendNamesAreListed) {
 // ---- whole models ---------------------------------------------------------------------------------------------
 
 // The variants of tests/engine/make_fixtures.py (VARIANTS over cfg_dict), with random weights from
-// engine/random_model (no Python needed on the GPU machine): every ablation axis of spec/MODEL.md.
+// engine/random_model (no Python needed on the GPU machine): every ablation axis of spec/MODEL.md; plus two of
+// head dim 64, which bf16 mode runs through the tensor-core attention kernels.
 const json& base_config() {
   static const json j = json::parse(R"({
     "vocab_size": 97, "hidden_size": 32, "intermediate_size": 48, "num_attention_heads": 4,
@@ -712,6 +726,11 @@ const std::vector<std::pair<std::string, std::string>>& variants() {
       {"transformer", R"({"architecture": "transformer"})"},
       {"medium_parallel", R"({"vocab_size": 512, "hidden_size": 128, "intermediate_size": 384, "head_dim": 32,
                               "sliding_window": 48, "hsa": {"chunk_size": 16, "topk": 4, "retrieval_dim": 64}})"},
+      // Head dim 64: bf16 mode runs window and chunk attention on the tensor cores.
+      {"head64_1kv", R"({"head_dim": 64, "sliding_window": 80,
+                         "hsa": {"num_kv_heads": 1, "chunk_size": 16, "topk": 4, "retrieval_dim": 64,
+                                 "single_head_retrieval": true}})"},
+      {"head64_s64_off_by_one", R"({"head_dim": 64, "hsa": {"chunk_size": 64, "topk": 3, "softmax_off_by_one": true}})"},
   };
   return v;
 }
@@ -955,14 +974,122 @@ TEST_F(CudaBf16Ops, RoundingDecidesTheSelection) {
 
 TEST_F(CudaBf16Ops, RetrievalTiesGoToTheMoreRecentChunk) { check_retrieval_ties(); }
 
-double l2_rel(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double diff = 0.0, ref = 0.0;
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
-    diff += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-    ref += (double)b[i] * b[i];
+// Window and chunk attention in bf16 mode (head dim 64: attention_tc.cu, chunk_attention_tc.cu) round q, K,
+// V and the probabilities to bf16. Yardstick: a naive bf16 op (the CPU op on bf16-rounded operands, its
+// output rounded): error against the fp32 CPU op at most twice the naive one's plus kBf16Atol, and above an
+// fp32-sized floor (the tensor-core path really ran). Outputs must not depend on how the queries were cut
+// into calls (bit for bit), which is what keeps streaming exact in this mode.
+void expect_bf16_yardstick(const std::vector<float>& got, const std::vector<float>& fp32,
+                           const std::vector<float>& naive_unrounded, const std::string& what) {
+  const double e = l2_rel(got, fp32), e_naive = l2_rel(bf16(naive_unrounded), fp32);
+  std::cout << "[ bf16 op ] " << what << ": l2 rel error " << e << ", naive bf16 " << e_naive << "\n";
+  EXPECT_LE(e, 2 * e_naive + kBf16Atol) << what;
+  EXPECT_GT(e, 1e-5) << what << ": no bf16 rounding seen (the fp32 kernel ran?)";
+}
+
+TEST_F(CudaBf16Ops, WindowAttentionOnTensorCores) {
+  struct Case {
+    int heads, kv_heads;
+    int64_t window;
+    int total, max_block;
+  };
+  const int dh = 64;
+  for (const Case c : {Case{4, 2, 40, 300, 70}, Case{4, 1, -1, 200, 90}, Case{2, 2, 0, 100, 64},
+                       Case{16, 4, 512, 1500, 300}, Case{8, 8, 100, 260, 130}}) {
+    const std::string what = "window attention heads " + std::to_string(c.heads) + "/" + std::to_string(c.kv_heads) +
+                             " window " + std::to_string(c.window);
+    const int64_t cap = c.window < 0 ? c.total : c.window + c.max_block;
+    const size_t row = (size_t)c.kv_heads * dh;
+    const auto q = uniform(rng_, (size_t)c.total * c.heads * dh, -2.f, 2.f);
+    const auto k = uniform(rng_, (size_t)c.total * row, -2.f, 2.f), v = uniform(rng_, (size_t)c.total * row);
+    const auto qr = bf16(q), kr = bf16(k), vr = bf16(v);
+    // The CPU in fp32 and on rounded operands, one call per token (the ring's contents do not depend on the
+    // cut); the GPU twice over its own rings, cut into calls of two different patterns.
+    std::vector<float> want(q.size()), naive(q.size());
+    for (const bool rounded : {false, true}) {
+      std::vector<float> ck(cap * row), cv(cap * row);
+      const KVCacheView view{ck.data(), cv.data(), cap, c.kv_heads, dh};
+      const auto &qq = rounded ? qr : q, &kk = rounded ? kr : k, &vv = rounded ? vr : v;
+      auto& out = rounded ? naive : want;
+      for (int t = 0; t < c.total; ++t) {
+        cpu_->cache_write(view, kk.data() + t * row, vv.data() + t * row, t, 1);
+        cpu_->window_attention(qq.data() + (size_t)t * c.heads * dh, 1, c.heads, t, view, c.window,
+                               out.data() + (size_t)t * c.heads * dh);
+      }
+    }
+    std::vector<std::vector<float>> got;
+    for (const int pattern : {0, 1}) {
+      float* gk = up(std::vector<float>(cap * row));
+      float* gv = up(std::vector<float>(cap * row));
+      const KVCacheView view{gk, gv, cap, c.kv_heads, dh};
+      std::vector<float> all;
+      for (int t = 0, b = 0; t < c.total; ++b) {
+        const int n = std::min(c.total - t, pattern == 0 ? c.max_block : 1 + (b * 37) % c.max_block);
+        const size_t qn = (size_t)n * c.heads * dh;
+        float* out = up(std::vector<float>(qn, 7.f));
+        gpu_->cache_write(view, up(std::vector<float>(k.begin() + t * row, k.begin() + (t + n) * row)),
+                          up(std::vector<float>(v.begin() + t * row, v.begin() + (t + n) * row)), t, n);
+        const size_t q0 = (size_t)t * c.heads * dh;
+        gpu_->window_attention(up(std::vector<float>(q.begin() + q0, q.begin() + q0 + qn)), n, c.heads, t, view,
+                               c.window, out);
+        const auto o = down(out, qn);
+        all.insert(all.end(), o.begin(), o.end());
+        t += n;
+      }
+      got.push_back(std::move(all));
+    }
+    expect_bf16_yardstick(got[0], want, naive, what);
+    EXPECT_EQ(got[0], got[1]) << what << ": the result depends on how the queries were cut into calls";
   }
-  return std::sqrt(diff / std::max(ref, 1e-300));
+}
+
+TEST_F(CudaBf16Ops, ChunkAttentionOnTensorCores) {
+  struct Case {
+    int H, hkv, hr, S, K;
+    bool off_by_one;
+  };
+  const int dh = 64;
+  for (const Case c : {Case{4, 1, 1, 64, 8, false}, Case{16, 1, 1, 64, 8, true}, Case{8, 2, 2, 8, 3, true},
+                       Case{32, 2, 1, 64, 8, false}, Case{4, 4, 4, 37, 64, false}}) {
+    const std::string what = "chunk attention H " + std::to_string(c.H) + " hkv " + std::to_string(c.hkv) + " hr " +
+                             std::to_string(c.hr) + " S " + std::to_string(c.S) + " K " + std::to_string(c.K);
+    const int n = 45, chunks = c.K + 4 + 2 * (n / 6) + 1;
+    const auto q = uniform(rng_, (size_t)n * c.H * dh, -2.f, 2.f);
+    const size_t mem = (size_t)chunks * c.S * c.hkv * dh;
+    const auto mk = uniform(rng_, mem, -2.f, 2.f), mv = uniform(rng_, mem);
+    // Neighbouring tokens share most of their chunks: token i picks from the K + 4 chunks after 2 (i / 6);
+    // token 0 has none, token 3 only one; slots most recent first, as retrieval writes them.
+    std::vector<int32_t> ids((size_t)n * c.hr * c.K, -1);
+    std::vector<float> w(ids.size(), 0.f);
+    for (int i = 0; i < n; ++i)
+      for (int r = 0; r < c.hr; ++r) {
+        const uint64_t m = i == 0 ? 0 : i == 3 ? 1 : (uint64_t)c.K;
+        auto pick = rng_.sample_distinct((uint64_t)c.K + 4, m);
+        std::sort(pick.begin(), pick.end(), std::greater<>());
+        for (size_t k = 0; k < pick.size(); ++k) {
+          ids[((size_t)i * c.hr + r) * c.K + k] = (int32_t)(2 * (i / 6) + pick[k]);
+          w[((size_t)i * c.hr + r) * c.K + k] = (float)rng_.uniform();
+        }
+      }
+    const ChunkAttentionParams p{c.H, c.hkv, c.hr, dh, c.S, c.K, c.off_by_one};
+    std::vector<float> want((size_t)n * c.H * dh), naive(want.size());
+    cpu_->chunk_attention(q.data(), n, mk.data(), mv.data(), ids.data(), w.data(), p, want.data());
+    const auto qr = bf16(q), mkr = bf16(mk), mvr = bf16(mv);
+    cpu_->chunk_attention(qr.data(), n, mkr.data(), mvr.data(), ids.data(), w.data(), p, naive.data());
+    const float *gq = up(q), *gk = up(mk), *gv = up(mv), *gw = up(w);
+    const int32_t* gid = up(ids);
+    float* out = up(std::vector<float>(want.size(), 7.f));
+    gpu_->chunk_attention(gq, n, gk, gv, gid, gw, p, out);
+    const auto got = down(out, want.size());
+    expect_bf16_yardstick(got, want, naive, what);
+    for (int e = 0; e < c.H * dh; ++e) ASSERT_EQ(got[e], 0.f) << what << ": a token with no chunk gets O = 0";
+    // Tokens 5.. alone (other neighbours in every block of 8): the same values, bit for bit.
+    const size_t row = (size_t)c.H * dh, sel = (size_t)c.hr * c.K;
+    float* out5 = up(std::vector<float>((n - 5) * row, 7.f));
+    gpu_->chunk_attention(gq + 5 * row, n - 5, gk, gv, gid + 5 * sel, gw + 5 * sel, p, out5);
+    EXPECT_EQ(down(out5, (n - 5) * row), std::vector<float>(got.begin() + 5 * row, got.end()))
+        << what << ": a token's result depends on its neighbours";
+  }
 }
 
 // The naive bf16 model really rounds (CPU only, so it runs in CI too): its logits are bf16 values, differ
@@ -1012,7 +1139,8 @@ INSTANTIATE_TEST_SUITE_P(CudaVariants, CudaModel, ::testing::Values("default", "
                                                                 "single_head_retrieval", "lmk_norm", "no_qk_norm",
                                                                 "gqa_1kv", "mha_4kv_combo", "s8_k4_3groups",
                                                                 "full_attn_tied", "swa", "swa_window0_tied",
-                                                                "transformer", "medium_parallel"),
+                                                                "transformer", "medium_parallel", "head64_1kv",
+                                                                "head64_s64_off_by_one"),
                          [](const auto& info) { return info.param; });
 
 TEST(CudaModelList, CoversEveryVariant) {
@@ -1023,7 +1151,8 @@ TEST(CudaModelList, CoversEveryVariant) {
                                            "softmax", "off_by_one", "standard_residual", "fused_swa",
                                            "single_head_retrieval", "lmk_norm", "no_qk_norm", "gqa_1kv",
                                            "mha_4kv_combo", "s8_k4_3groups", "full_attn_tied", "swa",
-                                           "swa_window0_tied", "transformer", "medium_parallel"};
+                                           "swa_window0_tied", "transformer", "medium_parallel", "head64_1kv",
+                                           "head64_s64_off_by_one"};
   EXPECT_EQ(names, listed);
   for (const auto& [n, over] : variants()) {
     json j = base_config();
@@ -1133,6 +1262,8 @@ TEST(CudaPerf, DISABLED_Prefill) {
   const int64_t L = env ? std::atoll(env) : 65536;
   const char* be_env = std::getenv("HSA_PERF_BACKEND");
   const std::string backend = be_env ? be_env : "cuda";
+  const char* step_env = std::getenv("HSA_PERF_STEP");  // the Session's step and the size of the prefill calls
+  const int step = step_env ? std::atoi(step_env) : 256;
   ModelConfig tiny = ModelConfig::load(std::string(HSA_SOURCE_DIR) + "/train/configs/hsa-tiny.json");
   ModelConfig swa = tiny;
   swa.architecture = "swa";
@@ -1147,20 +1278,22 @@ TEST(CudaPerf, DISABLED_Prefill) {
     auto m = Model::load(dir);
     SessionOptions o;
     o.backend = backend;
+    o.step_tokens = step;
+    o.expected_tokens = L;
     {
       Session warm(m, o);
       warm.prefill(std::span<const int32_t>(ids.data(), std::min<size_t>(4096, ids.size())));
     }
     Session s(m, o);
     const auto t0 = std::chrono::steady_clock::now();
-    for (size_t off = 0; off < ids.size(); off += 256)
-      s.prefill(std::span<const int32_t>(ids.data() + off, std::min<size_t>(256, ids.size() - off)));
+    for (size_t off = 0; off < ids.size(); off += (size_t)step)
+      s.prefill(std::span<const int32_t>(ids.data() + off, std::min<size_t>((size_t)step, ids.size() - off)));
     const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     seconds[name] = sec;
     ASSERT_EQ(s.length(), L);
     for (float x : s.logits()) ASSERT_TRUE(std::isfinite(x));
-    std::cout << "[ perf ] " << backend << " " << name << " prefill L=" << L << " seconds=" << sec << " tokens_per_s=" << L / sec
-              << "\n";
+    std::cout << "[ perf ] " << backend << " " << name << " prefill L=" << L << " step=" << step << " seconds=" << sec
+              << " tokens_per_s=" << L / sec << "\n";
   }
   std::cout << "[ perf ] " << backend << " hsa-tiny/swa time ratio at L=" << L << ": " << seconds["hsa-tiny"] / seconds["swa"] << "\n";
 }

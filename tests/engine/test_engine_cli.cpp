@@ -100,6 +100,8 @@ TEST(EngineCli, BadInputIsAClearError) {
       {"score --model " + good + " --task niah_single_1 --length 4K --n 1 --memory-limit 64K", "host memory"},
       {"plan --model " + good + " --length 12Q", "unknown suffix"},
       {"run --model " + good + " --prompt-file " + prompt + " --chunk-memory gpu", "--chunk-memory: 'gpu' is not one of"},
+      {"run --model " + good + " --prompt-file " + prompt + " --block 0", "--block: must be in 1..65536"},
+      {"score --model " + good + " --task niah_single_1 --length 4K --n 1 --block 70000", "--block: must be in 1..65536"},
   };
   for (const auto& c : cases) {
     CmdResult r = run_hsa(c.args);

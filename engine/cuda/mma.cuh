@@ -1,0 +1,126 @@
+// Warp-level bf16 tensor-core attention tiles (mma.sync m16n8k16, fp32 accumulation) shared by the bf16-mode
+// window attention (attention_tc.cu) and chunk attention (chunk_attention_tc.cu).
+//
+// The one idea: a warp owns 16 query rows of head dim 64 as bf16 A fragments in registers and meets keys in
+// tiles of 64 staged in shared memory as bf16 (K row-major, V transposed, rows padded by 8 so that the
+// fragment reads of a quad fall in distinct banks). S = Q K^T of a tile is 16 x 64 fp32 scores in registers
+// (8 n-tiles of 4 per thread); the probabilities go back into A fragments without leaving registers and
+// O += P V accumulates 16 x 64 fp32. Fragment layouts are those of the PTX ISA for m16n8k16: lane = 4 g + t,
+// A rows g and g + 8, columns 2t, 2t + 1 (+ 8); B columns g, rows 2t, 2t + 1 (+ 8); C rows g and g + 8,
+// columns 2t, 2t + 1.
+#pragma once
+
+#include <cuda_bf16.h>
+
+#include <cstdint>
+
+namespace hsa::cuda::mma {
+
+constexpr int kDh = 64;        // head dim of the tensor-core kernels
+constexpr int kKeys = 64;      // keys per staged tile
+constexpr int kLd = kDh + 8;   // padded row of a staged tile (bf16 elements), the same for K and V^T
+static_assert(kDh == kKeys, "one padded row length serves K (keys x dims) and V^T (dims x keys)");
+
+// Two fp32 values rounded to bf16 (nearest even) in one register, lo in the low half.
+__device__ inline uint32_t pack(float lo, float hi) {
+  const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<const uint32_t*>(&v);
+}
+
+// d += a b on the tensor cores.
+__device__ inline void mma_16816(float d[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%0,%1,%2,%3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// A staged tile: K[key][dim] and V^T[dim][key], bf16.
+struct Tile {
+  __nv_bfloat16 k[kKeys][kLd];
+  __nv_bfloat16 vt[kDh][kLd];
+};
+
+// Stages keys 0..63 of a tile with `threads` threads (thread index `tid`): key_ptr(kk) gives the fp32 K
+// and V rows of key kk (dh = 64 contiguous values each), or false for a key that is masked anyway (zeros).
+template <class KeyRows>
+__device__ inline void stage_tile(Tile& t, int tid, int threads, KeyRows key_rows) {
+  for (int idx = tid; idx < kKeys * (kDh / 4); idx += threads) {
+    const int kk = idx / (kDh / 4), d4 = idx % (kDh / 4) * 4;
+    const float *kr = nullptr, *vr = nullptr;
+    float4 kv = make_float4(0.f, 0.f, 0.f, 0.f), vv = kv;
+    if (key_rows(kk, kr, vr)) {
+      kv = *reinterpret_cast<const float4*>(kr + d4);
+      vv = *reinterpret_cast<const float4*>(vr + d4);
+    }
+    *reinterpret_cast<uint32_t*>(&t.k[kk][d4]) = pack(kv.x, kv.y);
+    *reinterpret_cast<uint32_t*>(&t.k[kk][d4 + 2]) = pack(kv.z, kv.w);
+    t.vt[d4][kk] = __float2bfloat16_rn(vv.x);
+    t.vt[d4 + 1][kk] = __float2bfloat16_rn(vv.y);
+    t.vt[d4 + 2][kk] = __float2bfloat16_rn(vv.z);
+    t.vt[d4 + 3][kk] = __float2bfloat16_rn(vv.w);
+  }
+}
+
+// The A fragments of 16 query rows (head dim 64, fp32 in memory): row(r) is the fp32 row r (0..15) or
+// null for a padding row (zeros).
+template <class Row>
+__device__ inline void load_queries(uint32_t qa[4][4], int lane, Row row) {
+  const int g = lane >> 2, t = lane & 3;
+  const float* r0 = row(g);
+  const float* r1 = row(g + 8);
+#pragma unroll
+  for (int ks = 0; ks < 4; ++ks) {
+    const int c = ks * 16 + 2 * t;
+    const float2 a0 = r0 ? *reinterpret_cast<const float2*>(r0 + c) : make_float2(0.f, 0.f);
+    const float2 a1 = r1 ? *reinterpret_cast<const float2*>(r1 + c) : make_float2(0.f, 0.f);
+    const float2 a2 = r0 ? *reinterpret_cast<const float2*>(r0 + c + 8) : make_float2(0.f, 0.f);
+    const float2 a3 = r1 ? *reinterpret_cast<const float2*>(r1 + c + 8) : make_float2(0.f, 0.f);
+    qa[ks][0] = pack(a0.x, a0.y);
+    qa[ks][1] = pack(a1.x, a1.y);
+    qa[ks][2] = pack(a2.x, a2.y);
+    qa[ks][3] = pack(a3.x, a3.y);
+  }
+}
+
+// s = Q K^T of the staged tile: s[n][0..1] are row g, keys 8n + 2t + {0, 1}; s[n][2..3] row g + 8.
+__device__ inline void scores(const uint32_t qa[4][4], const Tile& tile, int lane, float s[8][4]) {
+  const int g = lane >> 2, t = lane & 3;
+#pragma unroll
+  for (int n = 0; n < 8; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+#pragma unroll
+  for (int ks = 0; ks < 4; ++ks)
+#pragma unroll
+    for (int n = 0; n < 8; ++n) {
+      const __nv_bfloat16* kr = &tile.k[n * 8 + g][ks * 16 + 2 * t];
+      mma_16816(s[n], qa[ks], *reinterpret_cast<const uint32_t*>(kr), *reinterpret_cast<const uint32_t*>(kr + 8));
+    }
+}
+
+// o += P V of the staged tile, P the probabilities in the layout of scores() (rounded to bf16 here).
+__device__ inline void accumulate(const float p[8][4], const Tile& tile, int lane, float o[8][4]) {
+  const int g = lane >> 2, t = lane & 3;
+#pragma unroll
+  for (int kk = 0; kk < 4; ++kk) {
+    const uint32_t pa[4] = {pack(p[2 * kk][0], p[2 * kk][1]), pack(p[2 * kk][2], p[2 * kk][3]),
+                            pack(p[2 * kk + 1][0], p[2 * kk + 1][1]), pack(p[2 * kk + 1][2], p[2 * kk + 1][3])};
+#pragma unroll
+    for (int n = 0; n < 8; ++n) {
+      const __nv_bfloat16* vr = &tile.vt[n * 8 + g][kk * 16 + 2 * t];
+      mma_16816(o[n], pa, *reinterpret_cast<const uint32_t*>(vr), *reinterpret_cast<const uint32_t*>(vr + 8));
+    }
+  }
+}
+
+// Max and sum over the 4 lanes of a quad (the lanes holding one row).
+__device__ inline float quad_max(float x) {
+  x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 1));
+  return fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 2));
+}
+__device__ inline float quad_sum(float x) {
+  x += __shfl_xor_sync(0xffffffffu, x, 1);
+  return x + __shfl_xor_sync(0xffffffffu, x, 2);
+}
+
+}  // namespace hsa::cuda::mma
