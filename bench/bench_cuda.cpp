@@ -15,7 +15,8 @@
 //   op/chunk_encoder/... Backend::chunk_encoder, the chunks of a 256-token step, of a 4096-token one and of
 //                        one step
 //   op/retrieval/M/L     Backend::retrieval, the last step of an L-token context against L/S landmarks,
-//                        M = bf16 (tensor-core scorer, backend cuda) or fp32 (backend cuda-fp32)
+//                        M = bf16 (tensor-core scorer, backend cuda, on landmarks packed beforehand as the
+//                        Session keeps them: Backend::retrieval_packed) or fp32 (backend cuda-fp32)
 //   op/chunk_attention/M/P/L  Backend::chunk_attention, one step of queries, K chunks of S keys each out of
 //                        L/S chunks, M = bf16 (tensor cores, chunk_attention_tc.cu) or fp32, P = random (every
 //                        token its own chunks) or local (the tokens of a chunk-sized run choose among the same
@@ -604,7 +605,14 @@ void BM_Retrieval(benchmark::State& state, int64_t L, bool bf16) {
     fill_uniform(be.get(), qr.f(), (size_t)n * Dr, 11);
     fill_uniform(be.get(), lmk.f(), (size_t)n_chunks * Dr, 12);
     const hsa::RetrievalParams p{hr, Dr / hr, S, K, h.weighting == "stick_breaking"};
-    const auto s = time_calls(st, 3, [&] { be->retrieval(qr.f(), n, pos0, lmk.f(), n_chunks, p, ids.i(), wts.f()); });
+    // bf16 mode scores the landmarks as the Session keeps them: packed once (as chunks are added), untimed.
+    const size_t pb = be->packed_landmark_bytes(p);
+    Buf packed(be.get(), std::max<size_t>(1, pb * (size_t)n_chunks));
+    if (pb) be->pack_landmarks(lmk.f(), n_chunks, p, packed.f());
+    const auto s = time_calls(st, 3, [&] {
+      if (pb) be->retrieval_packed(qr.f(), n, pos0, packed.f(), n_chunks, p, ids.i(), wts.f());
+      else be->retrieval(qr.f(), n, pos0, lmk.f(), n_chunks, p, ids.i(), wts.f());
+    });
     const double flop = 2.0 * Dr * sum_chunks_visible(pos0, pos0 + n, S, n_chunks);
     const double visible = (double)std::min<int64_t>((pos0 + n - 1) / S, n_chunks);
     const double bytes = 4.0 * ((double)n * Dr + visible * Dr) + 8.0 * n * hr * K;

@@ -123,6 +123,16 @@ class Backend {
   // ordered most recent first; ids (n, h_r, K) with -1 in empty (last) slots and their weights (0 if empty).
   virtual void retrieval(const float* qr, int n, int64_t pos0, const float* landmarks, int64_t n_chunks,
                          const RetrievalParams& p, int32_t* ids, float* weights) = 0;
+  // Landmarks in the format the backend scores fastest (the cuda backend's bf16 mode: bf16 rows, each head
+  // padded to a multiple of 64 dims). packed_landmark_bytes: the bytes of one chunk's packed landmark, or 0
+  // when the backend scores the fp32 landmarks (every other backend: the two calls below then throw). The
+  // Session keeps such a copy next to the fp32 landmarks, fills it with pack_landmarks as chunks are added,
+  // and scores it with retrieval_packed, which selects and weighs exactly as retrieval() on the same values.
+  virtual size_t packed_landmark_bytes(const RetrievalParams& p) const;
+  // packed chunk rows 0 .. count-1 = landmarks (count, h_r, D_r/h_r) in the packed format.
+  virtual void pack_landmarks(const float* landmarks, int64_t count, const RetrievalParams& p, void* packed);
+  virtual void retrieval_packed(const float* qr, int n, int64_t pos0, const void* packed, int64_t n_chunks,
+                                const RetrievalParams& p, int32_t* ids, float* weights);
   // out (n, H*dh): O_j = sum_k w[t,r,k] softmax_S(q_j . K_c[:,h] / sqrt(dh)) V_c[:,h] over the selected
   // chunks c = ids[t,r,k], kv head h = j / (H/h_kv), r = h (or 0 when h_r = 1). mem_k / mem_v are
   // (chunks, S, h_kv, dh). A token with no selected chunk gets O = 0.

@@ -81,7 +81,12 @@ std::vector<MemoryPlan> plan_memory(const ModelConfig& cfg, int64_t length, int6
     add(window ? "attention K/V rings" : "attention K/V caches (full attention)", attn_layers * 2 * cached * nkv * dh * wb, gpu);
     if (cfg.is_hsa()) {
       add("chunk K/V", chunks * S * kv_per_token * wb, placement == "cuda");
-      add("landmarks", chunks * lmk_dim * wb, gpu);
+      // fp32 landmarks, and one normalized copy per group with lmk_norm.
+      const uint64_t groups = cfg.num_upper_groups, copies = cfg.hsa->lmk_norm ? groups : 1;
+      add("landmarks", chunks * lmk_dim * wb * (cfg.hsa->lmk_norm ? 1 + groups : 1), gpu);
+      // bf16 mode scores bf16 copies, each head padded to a multiple of 64 dims (engine/cuda/retrieval_tc.cu).
+      const uint64_t hr = cfg.hsa->retrieval_heads(), Dp = (lmk_dim / hr + 63) / 64 * 64;
+      if (gpu && lmk_dim / hr <= 1024) add("landmarks, bf16 copy for scoring", chunks * copies * hr * Dp * 2, true);
       add("partial chunk", S * d * 4, gpu);
     }
     // Work space of one prefill block: activations, MLP, attention scores within the window, logits; on the

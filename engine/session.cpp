@@ -48,6 +48,7 @@ struct UpperGroup {
   MlpWeights mlp;
   std::vector<SwaLayer> swa;
   DeviceArray<float> landmarks;  // (chunks, D_r) normalized with this group's lmk_norm (only with lmk_norm)
+  DeviceArray<uint16_t> packed;  // those in the backend's packed format (only with lmk_norm and packing)
 };
 
 template <class T>
@@ -84,6 +85,11 @@ struct Session::State {
   DeviceArray<float> mem_k, mem_v;  // (chunks, S, hkv, dh)
   DeviceArray<float> landmarks;     // (chunks, Dr) as W_lmk produced them
   int64_t n_chunks = 0;
+  // Retrieval: its parameters and, when the backend scores a packed format (packed_bytes per chunk, 0:
+  // none), the landmarks in that format, kept in step with the fp32 ones.
+  RetrievalParams rp;
+  size_t packed_bytes = 0;
+  DeviceArray<uint16_t> packed;  // packed `landmarks` (only when a group scores them)
 
   // Step scratch (B rows).
   DeviceArray<float> x, h, tmp, q, k, v, a, g, u, qr, wts, stage, E, pooled, logits_dev;
@@ -161,10 +167,24 @@ void Session::State::grow_memory(const float* xs, int n) {
   be->linear(E.data(), w_memk, nullptr, kk, N * S, d, hkv * dh, false);
   if (memk_norm) be->rmsnorm(kk, memk_norm, kk, (int64_t)N * S * hkv, dh, eps);
   be->linear(E.data(), w_memv, nullptr, mem_v.data() + (size_t)n_chunks * kv_row, N * S, d, hkv * dh, false);
+  const size_t per = packed_bytes / sizeof(uint16_t);  // packed elements per chunk
+  bool base_packed = false;
   for (UpperGroup& G : groups) {
-    if (!G.ret_lmk_norm) continue;
+    if (!G.ret_lmk_norm) {
+      base_packed = packed_bytes > 0;
+      continue;
+    }
     ensure(G.landmarks, chunks * Dr);
-    be->rmsnorm(lmk, G.ret_lmk_norm, G.landmarks.data() + (size_t)n_chunks * Dr, (int64_t)N * hr, Dh, eps);
+    float* normed = G.landmarks.data() + (size_t)n_chunks * Dr;
+    be->rmsnorm(lmk, G.ret_lmk_norm, normed, (int64_t)N * hr, Dh, eps);
+    if (packed_bytes) {
+      ensure(G.packed, chunks * per);
+      be->pack_landmarks(normed, N, rp, G.packed.data() + (size_t)n_chunks * per);
+    }
+  }
+  if (base_packed) {
+    ensure(packed, chunks * per);
+    be->pack_landmarks(lmk, N, rp, packed.data() + (size_t)n_chunks * per);
   }
   n_chunks += N;
   partial_n = total - N * S;
@@ -179,9 +199,13 @@ void Session::State::upper_group(int gi, int n, int64_t pos0) {
   be->rmsnorm(x.data(), G.ret_norm, h.data(), n, d, eps);
   be->linear(h.data(), G.ret_q, nullptr, qr.data(), n, d, Dr, false);
   if (G.ret_q_norm) be->rmsnorm(qr.data(), G.ret_q_norm, qr.data(), (int64_t)n * hr, Dh, eps);
-  const RetrievalParams rp{hr, Dh, S, K, hc.weighting == "stick_breaking"};
-  const float* lmk = G.ret_lmk_norm ? G.landmarks.data() : landmarks.data();
-  be->retrieval(qr.data(), n, pos0, lmk, n_chunks, rp, ids.data(), wts.data());
+  if (packed_bytes) {
+    const uint16_t* lmk = G.ret_lmk_norm ? G.packed.data() : packed.data();
+    be->retrieval_packed(qr.data(), n, pos0, lmk, n_chunks, rp, ids.data(), wts.data());
+  } else {
+    const float* lmk = G.ret_lmk_norm ? G.landmarks.data() : landmarks.data();
+    be->retrieval(qr.data(), n, pos0, lmk, n_chunks, rp, ids.data(), wts.data());
+  }
   if (tracing) {
     std::vector<int32_t> hid((size_t)n * hr * K);
     std::vector<float> hw(hid.size());
@@ -327,6 +351,12 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions opts)
     const HsaConfig& hc = *c.hsa;
     s.S = hc.chunk_size, s.K = hc.topk, s.hkv = hc.num_kv_heads, s.Dr = hc.retrieval_dim;
     s.hr = hc.retrieval_heads(), s.Dh = s.Dr / s.hr;
+    s.rp = RetrievalParams{s.hr, s.Dh, s.S, s.K, hc.weighting == "stick_breaking"};
+    s.packed_bytes = be->packed_landmark_bytes(s.rp);
+    if (s.packed_bytes % sizeof(uint16_t))
+      throw Error("session: backend " + be->name() + " packs landmarks into an odd number of bytes (" +
+                  std::to_string(s.packed_bytes) + ")");
+    s.packed.bind(be);
     const EncoderConfig& ec = hc.encoder;
     EncoderWeights& e = s.enc;
     e.d = s.d, e.chunk = s.S, e.heads = ec.heads, e.kv_heads = ec.kv_heads, e.dh = s.dh;
@@ -365,6 +395,7 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions opts)
         G.ret_lmk_norm = W(p + "retrieval.lmk_norm.weight");
       }
       G.landmarks.bind(be);
+      G.packed.bind(be);
       G.fused = hc.fused_swa;
       if (G.fused) {
         G.fused_swa.w = attn_weights(p + "hsa.swa.", p + "hsa.swa_norm.weight");

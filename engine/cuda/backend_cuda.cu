@@ -328,9 +328,24 @@ class CudaBackend final : public Backend {
                  const RetrievalParams& p, int32_t* ids, float* weights) override {
     Timed timed(profile_, "retrieval");
     if (bf16_mode_ && cuda::retrieval_tc_supported(p))
-      cuda::retrieval_tc(qr, n, pos0, landmarks, n_chunks, p, candidates_, ids, weights);
+      cuda::retrieval_tc(qr, n, pos0, landmarks, n_chunks, p, candidates_, packed_landmarks_, ids, weights);
     else
       cuda::retrieval(qr, n, pos0, landmarks, n_chunks, p, candidates_, ids, weights);
+  }
+  // bf16 mode: landmarks packed for the tensor-core scorer (retrieval_tc.cu).
+  size_t packed_landmark_bytes(const RetrievalParams& p) const override {
+    return bf16_mode_ && cuda::retrieval_tc_supported(p) ? cuda::packed_landmark_bytes_tc(p) : 0;
+  }
+  void pack_landmarks(const float* landmarks, int64_t count, const RetrievalParams& p, void* packed) override {
+    if (!packed_landmark_bytes(p)) Backend::pack_landmarks(landmarks, count, p, packed);  // throws
+    Timed timed(profile_, "pack_landmarks");
+    cuda::pack_landmarks(landmarks, count, p, packed);
+  }
+  void retrieval_packed(const float* qr, int n, int64_t pos0, const void* packed, int64_t n_chunks,
+                        const RetrievalParams& p, int32_t* ids, float* weights) override {
+    if (!packed_landmark_bytes(p)) Backend::retrieval_packed(qr, n, pos0, packed, n_chunks, p, ids, weights);  // throws
+    Timed timed(profile_, "retrieval");
+    cuda::retrieval_tc_packed(qr, n, pos0, packed, n_chunks, p, candidates_, ids, weights);
   }
   void chunk_attention(const float* q, int n, const float* mem_k, const float* mem_v, const int32_t* ids,
                        const float* weights, const ChunkAttentionParams& p, float* out) override {
@@ -362,7 +377,7 @@ class CudaBackend final : public Backend {
   std::unordered_map<WeightKey, DeviceWeight, WeightKeyHash> weights_;
   std::unordered_map<void*, size_t> sizes_;  // bytes of every live alloc(), for the memory accounting
   std::unordered_set<void*> host_visible_;   // live alloc_host_visible() blocks
-  cuda::Scratch ids_, candidates_, encoder_work_, copy_tmp_, staging_;
+  cuda::Scratch ids_, candidates_, encoder_work_, copy_tmp_, staging_, packed_landmarks_;
 };
 
 }  // namespace

@@ -2,23 +2,21 @@
 // section 5). The fp32 twin of the CPU is retrieval.cu; this file replaces only its first stage.
 //
 // The one idea: a block owns a tile of 128 queries of one retrieval head and a range of chunks, and walks the
-// range in tiles of 128 chunks. For each tile it multiplies (128 x D) by (D x 128) with WMMA bf16 fragments
-// and fp32 accumulation, 64 head dims at a time (8 warps, each a 32 x 64 block of scores), parks the
-// 128 x 128 scores in shared memory, and 256 threads (two per query, 64 chunks each) fold them into their
-// own top-K lists. The L x C score matrix therefore never leaves the chip. Every landmark slice a block loads
-// serves 128 queries, half the loads per FLOP of 64-query tiles and 1.4x faster at 1M tokens (the landmarks
-// are fp32 in memory and rounded as they are staged). The queries were converted once to padded bf16 rows
-// (pack_queries); the next 64-dim slice of queries and landmarks is loaded into registers while the tensor
-// cores work on the current one, and the score tile shares its shared memory with the staged slices. At 255
-// registers per thread one block runs per SM. Each thread's list goes to the same candidate scratch as the
-// fp32 path (two lists per query and range), and retrieval.cu's second stage (select_candidates) merges them
-// and computes the weights.
+// range in tiles of 128 chunks: a (128 x D) by (D x 128) bf16 product with fp32 accumulation (mma.sync
+// m16n8k16, fragments read with ldmatrix; 8 warps, each a 32 x 64 block of scores), parked in shared
+// memory, where 256 threads (two per query, 64 chunks each) fold it into their own top-K lists. The L x C
+// score matrix therefore never leaves the chip. Queries and landmarks are both bf16 rows padded per head to
+// a multiple of 64 dims (queries packed once per call, landmarks once per chunk: pack_landmarks, kept by
+// the Session), so the 64-dim slices of both operands stream into shared memory with cp.async through a
+// 4-stage pipeline that runs on across chunk tiles: while the tensor cores work on one slice, the next
+// three are in flight. Each thread's list goes to the same candidate scratch as the fp32 path (two lists
+// per query and range), and retrieval.cu's second stage (select_candidates) merges them and computes the
+// weights.
 //
-// Precision: queries and landmarks are rounded to bf16 (they stay fp32 in memory), products are exact in
-// fp32 and accumulated in fp32 along the head dim in a fixed order, so a (query, chunk) score does not
-// depend on which other queries share the tile: streaming stays exact in this mode too. Rows of the tile
-// past the last query and chunks past the visible ones are masked, never selected.
-#include <mma.h>
+// Precision: queries and landmarks are rounded to bf16, products are exact in fp32 and accumulated in fp32
+// along the head dim in a fixed order, so a (query, chunk) score does not depend on which other queries
+// share the tile: streaming stays exact in this mode too. Rows of the tile past the last query and chunks
+// past the visible ones are masked (zero-filled, never selected).
 #include <cuda_bf16.h>
 
 #include <algorithm>
@@ -32,31 +30,54 @@
 namespace hsa::cuda {
 namespace {
 
-using namespace nvcuda;
-
 constexpr int kTileQ = 128;       // queries per block
 constexpr int kTileC = 128;       // chunks per score tile
-constexpr int kSlice = 64;        // head dims staged per step
+constexpr int kSlice = 64;        // head dims per pipeline stage
+constexpr int kStages = 4;        // slices in shared memory at once
 constexpr int kTcThreads = 256;   // 8 warps: warp w computes rows 32 (w % 4) .. +32, chunks 64 (w / 4) .. +64
 constexpr int kFolders = kTcThreads / kTileQ;  // threads (and top-K lists) per query: 2
 constexpr int kFoldChunks = kTileC / kFolders; // chunks of a score tile each of them folds: 64
-constexpr int kPad = 8;           // bf16 row padding of the staged slices (a multiple of 8 for WMMA)
-constexpr int kLd = kSlice + kPad;
-constexpr int kLoadsL = kTileC * kSlice / 4 / kTcThreads;  // float4 landmark loads per thread per slice
-constexpr int kLoadsQ = kTileQ * kSlice / 8 / kTcThreads;  // 8-bf16 query loads per thread per slice
-constexpr size_t kStageBytes = sizeof(__nv_bfloat16) * (size_t)(kTileQ + kTileC) * kLd;
-constexpr size_t kScoreBytes = sizeof(float) * (size_t)kTileQ * kTileC;
-constexpr size_t kSmemBytes = kStageBytes > kScoreBytes ? kStageBytes : kScoreBytes;
+constexpr int kLd = kSlice + 8;   // padded bf16 row of a staged slice: ldmatrix rows fall in distinct banks
+constexpr int kScoreLd = kTileC + 4;  // padded fp32 row of the parked scores
+constexpr size_t kStageElems = (size_t)(kTileQ + kTileC) * kLd;
+constexpr size_t kSmemBytes = sizeof(__nv_bfloat16) * kStages * kStageElems + sizeof(float) * kTileQ * kScoreLd;
+constexpr int kCopies = kTileQ * kSlice / 8 / kTcThreads;  // 16-byte copies per thread per operand and slice
 constexpr int kMinChunksPerRange = kTileC;  // a block's range: whole score tiles
 constexpr int kTargetBlocks = 1024;         // enough blocks to fill the GPU several times over
 constexpr int kMaxRanges = 4096;
-static_assert(kLoadsL * 4 * kTcThreads == kTileC * kSlice && kLoadsQ * 8 * kTcThreads == kTileQ * kSlice);
+static_assert(kTileQ == kTileC && kCopies * 8 * kTcThreads == kTileQ * kSlice);
 static_assert(kFolders * kTileQ == kTcThreads && (kFoldChunks & (kFoldChunks - 1)) == 0 && kFoldChunks >= 32);
+static_assert(kSmemBytes <= 227 * 1024, "one block per SM must fit");
 
 __host__ __device__ inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 // Head dims padded to the slice (zeros past Dh contribute nothing).
 __host__ __device__ inline int padded(int Dh) { return (Dh + kSlice - 1) / kSlice * kSlice; }
+
+__device__ inline uint32_t smem_addr(const void* p) { return (uint32_t)__cvta_generic_to_shared(p); }
+
+// 16 bytes global -> shared, asynchronously; zeros instead when !valid (src is not read then).
+__device__ inline void cp_async16(void* dst, const void* src, bool valid) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src),
+               "r"(valid ? 16 : 0));
+}
+__device__ inline void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N>
+__device__ inline void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
+
+__device__ inline void ldmatrix_x4(uint32_t r[4], const void* p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(smem_addr(p)));
+}
+
+__device__ inline void mma_bf16(float d[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%0,%1,%2,%3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
 
 // qb (h_r, n, Dp) bf16 = qr (n, h_r, Dh) rounded, zeros in dims Dh .. Dp.
 __global__ void pack_queries_kernel(const float* qr, int n, int hr, int Dh, int Dp, __nv_bfloat16* qb) {
@@ -67,19 +88,26 @@ __global__ void pack_queries_kernel(const float* qr, int n, int hr, int Dh, int 
   qb[at] = __float2bfloat16_rn(e < Dh ? qr[(i * hr + r) * Dh + e] : 0.f);
 }
 
-// grid (query tiles, chunk ranges, retrieval heads). Visible chunks of the token at t: c < min(t / S, N_c).
-__global__ void __launch_bounds__(kTcThreads) score_tc_kernel(const __nv_bfloat16* qb, int n, int64_t pos0,
-                                                            const float* landmarks, int64_t n_chunks,
-                                                            RetrievalParams p, float scale,
-                                                            int64_t chunks_per_range, Candidate* scratch) {
-  extern __shared__ __align__(128) unsigned char smem[];  // kSmemBytes (dynamic: over the 48 KiB static limit)
-  auto* q_sh = reinterpret_cast<__nv_bfloat16*>(smem);  // kTileQ x kLd
-  auto* l_sh = q_sh + kTileQ * kLd;                     // kTileC x kLd
-  auto* s_sh = reinterpret_cast<float*>(smem);          // kTileQ x kTileC, after the slices are used
+// lb (chunks, h_r, Dp) bf16 = landmarks (chunks, h_r, Dh) rounded, zeros in dims Dh .. Dp.
+__global__ void pack_landmarks_kernel(const float* lmk, int64_t count, int hr, int Dh, int Dp, __nv_bfloat16* lb) {
+  const int64_t at = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (at >= count * hr * Dp) return;
+  const int e = (int)(at % Dp);
+  const int64_t row = at / Dp;  // chunk * hr + head
+  lb[at] = __float2bfloat16_rn(e < Dh ? lmk[row * Dh + e] : 0.f);
+}
 
-  const int Dh = p.head_dim, Dp = padded(Dh), hr = p.heads, K = p.topk;
-  const int tid = threadIdx.x, warp = tid / 32, wrow = 32 * (warp % 4), wcol = 64 * (warp / 4);
-  const bool vec4 = Dh % 4 == 0 && (reinterpret_cast<uintptr_t>(landmarks) & 15) == 0;
+// grid (query tiles, chunk ranges, retrieval heads). Visible chunks of the token at t: c < min(t / S, N_c).
+__global__ void __launch_bounds__(kTcThreads, 1)
+    score_tc_kernel(const __nv_bfloat16* qb, int n, int64_t pos0, const __nv_bfloat16* lb, int64_t n_chunks,
+                    RetrievalParams p, float scale, int64_t chunks_per_range, Candidate* scratch) {
+  extern __shared__ __align__(128) unsigned char smem[];  // kSmemBytes (dynamic: over the 48 KiB static limit)
+  auto* stages = reinterpret_cast<__nv_bfloat16*>(smem);  // kStages x (queries kTileQ x kLd, landmarks kTileC x kLd)
+  auto* s_sh = reinterpret_cast<float*>(smem + sizeof(__nv_bfloat16) * kStages * kStageElems);  // kTileQ x kScoreLd
+
+  const int Dp = padded(p.head_dim), hr = p.heads, K = p.topk, slices = Dp / kSlice;
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid & 31;
+  const int wrow = 32 * (warp % 4), wcol = 64 * (warp / 4);
   const int r = blockIdx.z, q0 = blockIdx.x * kTileQ;
   const int64_t range = blockIdx.y, ranges = gridDim.y;
   const __nv_bfloat16* qrows = qb + ((int64_t)r * n + q0) * Dp;
@@ -95,88 +123,93 @@ __global__ void __launch_bounds__(kTcThreads) score_tc_kernel(const __nv_bfloat1
   const int64_t begin = range * chunks_per_range;
   const int64_t end = min64(begin + chunks_per_range, tile_visible);
   const int64_t my_end = min64(my_visible, end);  // this thread's chunks of the range: [begin, my_end)
+  if (begin >= end) {
+    if (q0 + my_row >= n) return;
+    Candidate* out = scratch + ((((int64_t)(q0 + my_row) * hr + r) * ranges + range) * kFolders + my_part) * K;
+    for (int k = 0; k < K; ++k) out[k] = Candidate{-INFINITY, -1};
+    return;
+  }
+  const int64_t tiles = (end - begin + kTileC - 1) / kTileC, total = tiles * slices;
 
-  // The slices (chunk tile c0, dims k0 .. k0+63) in the order they are used; the next one is loaded into
-  // registers while the tensor cores work on the current one.
-  float4 next_l[kLoadsL];
-  uint4 next_q[kLoadsQ];
-  auto load_slice = [&](int64_t c0, int k0) {
+  // Slice s of the stream: chunk tile s / slices, dims 64 (s % slices) .. +64, into stage s % kStages.
+  auto issue = [&](int64_t s) {
+    if (s < total) {
+      const int64_t c0 = begin + s / slices * kTileC;
+      const int k0 = (int)(s % slices) * kSlice;
+      __nv_bfloat16* q_st = stages + (s % kStages) * kStageElems;
+      __nv_bfloat16* l_st = q_st + kTileQ * kLd;
 #pragma unroll
-    for (int i = 0; i < kLoadsL; ++i) {
-      const int e = (tid + i * kTcThreads) * 4, row = e / kSlice, col = e % kSlice;
-      const int64_t c = c0 + row;
-      const float* src = landmarks + (c * hr + r) * Dh + k0 + col;
-      float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
-      if (c < end && vec4 && k0 + col < Dh) {
-        v = *reinterpret_cast<const float4*>(src);  // Dh % 4 == 0: 16-byte aligned, all four inside the row
-      } else if (c < end) {
-        float* f = &v.x;
-        for (int j = 0; j < 4; ++j) f[j] = k0 + col + j < Dh ? src[j] : 0.f;
-      }
-      next_l[i] = v;
-    }
-#pragma unroll
-    for (int i = 0; i < kLoadsQ; ++i) {
-      const int e = (tid + i * kTcThreads) * 8, row = e / kSlice, col = e % kSlice;
-      next_q[i] = q0 + row < n ? *reinterpret_cast<const uint4*>(qrows + (int64_t)row * Dp + k0 + col)
-                               : make_uint4(0, 0, 0, 0);
-    }
-  };
-  if (begin < end) load_slice(begin, 0);
-  for (int64_t c0 = begin; c0 < end; c0 += kTileC) {
-    wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[2][4];
-    for (auto& row : acc)
-      for (auto& a : row) wmma::fill_fragment(a, 0.f);
-    for (int k0 = 0; k0 < Dp; k0 += kSlice) {
-      __syncthreads();  // the previous slice (or the previous tile's scores) is done with
-#pragma unroll
-      for (int i = 0; i < kLoadsL; ++i) {
-        const int e = (tid + i * kTcThreads) * 4, row = e / kSlice, col = e % kSlice;
-        __nv_bfloat16* dst = l_sh + row * kLd + col;
-        dst[0] = __float2bfloat16_rn(next_l[i].x), dst[1] = __float2bfloat16_rn(next_l[i].y);
-        dst[2] = __float2bfloat16_rn(next_l[i].z), dst[3] = __float2bfloat16_rn(next_l[i].w);
-      }
-#pragma unroll
-      for (int i = 0; i < kLoadsQ; ++i) {
+      for (int i = 0; i < kCopies; ++i) {
         const int e = (tid + i * kTcThreads) * 8, row = e / kSlice, col = e % kSlice;
-        *reinterpret_cast<uint4*>(q_sh + row * kLd + col) = next_q[i];
+        const bool qv = q0 + row < n;
+        cp_async16(q_st + row * kLd + col, qv ? qrows + (int64_t)row * Dp + k0 + col : qrows, qv);
+        const int64_t c = c0 + row;
+        const bool lv = c < end;
+        cp_async16(l_st + row * kLd + col, lv ? lb + (c * hr + r) * Dp + k0 + col : lb, lv);
       }
-      __syncthreads();
-      if (k0 + kSlice < Dp) load_slice(c0, k0 + kSlice);
-      else if (c0 + kTileC < end) load_slice(c0 + kTileC, 0);
+    }
+    cp_async_commit();  // an empty group past the end keeps the group count uniform
+  };
+
+  float acc[2][8][4];
+  for (int s = 0; s < kStages - 1; ++s) issue(s);
+  for (int64_t s = 0; s < total; ++s) {
+    const int slice = (int)(s % slices);
+    if (slice == 0) {
 #pragma unroll
-      for (int kk = 0; kk < kSlice; kk += 16) {
-        wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::row_major> a[2];
+      for (int i = 0; i < 2; ++i)
 #pragma unroll
-        for (int i = 0; i < 2; ++i) wmma::load_matrix_sync(a[i], q_sh + (wrow + 16 * i) * kLd + kk, kLd);
+        for (int j = 0; j < 8; ++j) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
+    }
+    cp_async_wait<kStages - 2>();  // slice s has landed (for this thread's copies)
+    __syncthreads();               // ... for every thread's, and stage (s - 1) % kStages is free again
+    issue(s + kStages - 1);
+    const __nv_bfloat16* q_st = stages + (s % kStages) * kStageElems;
+    const __nv_bfloat16* l_st = q_st + kTileQ * kLd;
 #pragma unroll
-        for (int j = 0; j < 4; ++j) {
-          // B = landmarks^T: column j of B is landmark row j, read as a column-major matrix.
-          wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::col_major> b;
-          wmma::load_matrix_sync(b, l_sh + (wcol + 16 * j) * kLd + kk, kLd);
+    for (int kk = 0; kk < kSlice; kk += 16) {
+      uint32_t a[2][4];
 #pragma unroll
-          for (int i = 0; i < 2; ++i) wmma::mma_sync(acc[i][j], a[i], b, acc[i][j]);
+      for (int i = 0; i < 2; ++i)  // rows wrow + 16 i + (lane % 16), dims kk + 8 (lane / 16)
+        ldmatrix_x4(a[i], q_st + (wrow + 16 * i + (lane & 15)) * kLd + kk + 8 * (lane >> 4));
+#pragma unroll
+      for (int j = 0; j < 8; j += 2) {  // chunks wcol + 8 j .. +16: matrix m = lane / 8 is (n-tile j + m / 2, dims + 8 (m % 2))
+        uint32_t b[4];
+        const int m = lane >> 3;
+        ldmatrix_x4(b, l_st + (wcol + 8 * (j + (m >> 1)) + (lane & 7)) * kLd + kk + 8 * (m & 1));
+#pragma unroll
+        for (int i = 0; i < 2; ++i) {
+          mma_bf16(acc[i][j], a[i], b[0], b[1]);
+          mma_bf16(acc[i][j + 1], a[i], b[2], b[3]);
         }
       }
     }
-    __syncthreads();  // every warp is done with the slices: the scores take their place
+    if (slice != slices - 1) continue;
+
+    // The tile is complete: park its scores (C fragment: rows g, g + 8, columns 2t, 2t + 1), then fold.
+    const int g = lane >> 2, t = lane & 3;
 #pragma unroll
     for (int i = 0; i < 2; ++i)
 #pragma unroll
-      for (int j = 0; j < 4; ++j)
-        wmma::store_matrix_sync(s_sh + (wrow + 16 * i) * kTileC + wcol + 16 * j, acc[i][j], kTileC,
-                                wmma::mem_row_major);
+      for (int j = 0; j < 8; ++j) {
+        float* at = s_sh + (wrow + 16 * i + g) * kScoreLd + wcol + 8 * j + 2 * t;
+        *reinterpret_cast<float2*>(at) = make_float2(acc[i][j][0], acc[i][j][1]);
+        *reinterpret_cast<float2*>(at + 8 * kScoreLd) = make_float2(acc[i][j][2], acc[i][j][3]);
+      }
     __syncthreads();
-    // Fold: each thread starts at its own column offset (row mod 64) so the 32 rows of a warp read 32
-    // different banks; the order of insertion does not change a top-K under a total order.
-    const float* row_s = s_sh + my_row * kTileC + my_part * kFoldChunks;
+    // Each thread starts at its own column offset (row mod 64) so the 32 rows of a warp read 32 different
+    // banks; the order of insertion does not change a top-K under a total order.
+    const int64_t c0 = begin + s / slices * kTileC;
+    const float* row_s = s_sh + my_row * kScoreLd + my_part * kFoldChunks;
     for (int jj = 0; jj < kFoldChunks; ++jj) {
       const int j = (jj + my_row) & (kFoldChunks - 1);
       const int64_t c = c0 + my_part * kFoldChunks + j;
       if (c >= my_end) continue;
       mine.insert(row_s[j] * scale, (int32_t)c, K);
     }
+    // The next park is a whole tile later, after at least one __syncthreads: no barrier needed here.
   }
+  cp_async_wait<0>();
   // kFolders lists per (query, range): list index range * kFolders + part.
   if (q0 + my_row >= n) return;
   const int64_t item = (int64_t)(q0 + my_row) * hr + r;
@@ -202,20 +235,34 @@ std::pair<int64_t, int64_t> tc_chunks_per_range(int n, int64_t pos0, int64_t n_c
 }  // namespace
 
 bool retrieval_tc_supported(const RetrievalParams& p) {
-  return p.head_dim >= 1 && p.head_dim <= kMaxTcHeadDim && p.topk >= 1 && p.topk <= kMaxTopK;
+  return p.head_dim >= 1 && p.head_dim <= kMaxTcHeadDim && p.topk >= 1 && p.topk <= kMaxTopK && p.heads >= 1;
 }
 
-void retrieval_tc(const float* qr, int n, int64_t pos0, const float* landmarks, int64_t n_chunks,
-                  const RetrievalParams& p, Scratch& work, int32_t* ids, float* weights) {
+size_t packed_landmark_bytes_tc(const RetrievalParams& p) { return (size_t)p.heads * padded(p.head_dim) * 2; }
+
+void pack_landmarks(const float* landmarks, int64_t count, const RetrievalParams& p, void* packed) {
+  if (!retrieval_tc_supported(p))
+    throw Error("cuda backend: pack_landmarks: head dim " + std::to_string(p.head_dim) + " outside 1.." +
+                std::to_string(kMaxTcHeadDim));
+  const int64_t elems = count * p.heads * padded(p.head_dim);
+  if (elems <= 0) return;
+  pack_landmarks_kernel<<<blocks_for(elems), kThreads>>>(landmarks, count, p.heads, p.head_dim, padded(p.head_dim),
+                                                          static_cast<__nv_bfloat16*>(packed));
+  check_launch("pack_landmarks");
+}
+
+void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packed, int64_t n_chunks,
+                         const RetrievalParams& p, Scratch& work, int32_t* ids, float* weights) {
   if (!retrieval_tc_supported(p))
     throw Error("cuda backend: retrieval (bf16): head dim " + std::to_string(p.head_dim) + " (1.." +
-                std::to_string(kMaxTcHeadDim) + ") or top-k " + std::to_string(p.topk) + " (1.." +
-                std::to_string(kMaxTopK) + ") out of range");
-  if (p.heads < 1 || p.chunk < 1)
-    throw Error("cuda backend: retrieval (bf16): " + std::to_string(p.heads) + " heads, chunk " +
-                std::to_string(p.chunk) + " (both >= 1)");
+                std::to_string(kMaxTcHeadDim) + "), top-k " + std::to_string(p.topk) + " (1.." +
+                std::to_string(kMaxTopK) + ") or " + std::to_string(p.heads) + " heads (>= 1) out of range");
+  if (p.chunk < 1) throw Error("cuda backend: retrieval (bf16): chunk " + std::to_string(p.chunk) + " (>= 1)");
   if (n <= 0) return;
   const auto [per, ranges] = tc_chunks_per_range(n, pos0, n_chunks, p.chunk);
+  if (ranges > 65535 || p.heads > 65535)
+    throw Error("cuda backend: retrieval (bf16): grid of " + std::to_string(ranges) + " ranges x " +
+                std::to_string(p.heads) + " heads exceeds 65535");
   const int lists = (int)(kFolders * ranges);
   const int Dp = padded(p.head_dim);
   // One work space: the candidates, then the packed bf16 queries (16-byte aligned).
@@ -223,8 +270,8 @@ void retrieval_tc(const float* qr, int n, int64_t pos0, const float* landmarks, 
   auto* base = static_cast<unsigned char*>(work.get(cand_bytes + (size_t)p.heads * n * Dp * 2, "retrieval (bf16)"));
   auto* scratch = reinterpret_cast<Candidate*>(base);
   auto* qb = reinterpret_cast<__nv_bfloat16*>(base + cand_bytes);
-  const int64_t packed = (int64_t)p.heads * n * Dp;
-  pack_queries_kernel<<<blocks_for(packed), kThreads>>>(qr, n, p.heads, p.head_dim, Dp, qb);
+  const int64_t q_elems = (int64_t)p.heads * n * Dp;
+  pack_queries_kernel<<<blocks_for(q_elems), kThreads>>>(qr, n, p.heads, p.head_dim, Dp, qb);
   check_launch("retrieval (bf16 query packing)");
   const float scale = (float)(1.0 / std::sqrt((double)p.head_dim));
   const dim3 grid((unsigned)((n + kTileQ - 1) / kTileQ), (unsigned)ranges, (unsigned)p.heads);
@@ -234,9 +281,23 @@ void retrieval_tc(const float* qr, int n, int64_t pos0, const float* landmarks, 
     return true;
   }();
   (void)smem_set;
-  score_tc_kernel<<<grid, kTcThreads, kSmemBytes>>>(qb, n, pos0, landmarks, n_chunks, p, scale, per, scratch);
+  score_tc_kernel<<<grid, kTcThreads, kSmemBytes>>>(qb, n, pos0, static_cast<const __nv_bfloat16*>(packed), n_chunks,
+                                                     p, scale, per, scratch);
   check_launch("retrieval (bf16 scoring)");
   select_candidates(scratch, n, lists, p, ids, weights);
+}
+
+void retrieval_tc(const float* qr, int n, int64_t pos0, const float* landmarks, int64_t n_chunks,
+                  const RetrievalParams& p, Scratch& work, Scratch& packed, int32_t* ids, float* weights) {
+  if (!retrieval_tc_supported(p)) {
+    retrieval_tc_packed(qr, n, pos0, nullptr, n_chunks, p, work, ids, weights);  // throws the error
+    return;
+  }
+  // Only the chunks some query of this call can see.
+  const int64_t visible = n > 0 && p.chunk > 0 ? std::max<int64_t>(0, std::min<int64_t>((pos0 + n - 1) / p.chunk, n_chunks)) : 0;
+  void* lb = packed.get(std::max<size_t>(1, (size_t)visible * packed_landmark_bytes_tc(p)), "retrieval (bf16 landmark packing)");
+  pack_landmarks(landmarks, visible, p, lb);
+  retrieval_tc_packed(qr, n, pos0, lb, n_chunks, p, work, ids, weights);
 }
 
 }  // namespace hsa::cuda

@@ -264,6 +264,23 @@ TEST_P(CpuReference, TraceObeysRetrievalRules) {
   }
 }
 
+// The cpu backends score the fp32 landmarks: no packed format, and a clear error if asked for one.
+TEST(CpuReferenceOps, NoPackedLandmarks) {
+  for (const std::string name : {"cpu", "cpu-bf16"}) {
+    auto be = make_backend(name);
+    RetrievalParams p;
+    p.heads = 1, p.head_dim = 8;
+    EXPECT_EQ(be->packed_landmark_bytes(p), 0u) << name;
+    try {
+      be->pack_landmarks(nullptr, 1, p, nullptr);
+      ADD_FAILURE() << name << ": pack_landmarks accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("backend " + name + ": pack_landmarks"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(be->retrieval_packed(nullptr, 1, 0, nullptr, 1, p, nullptr, nullptr), Error) << name;
+  }
+}
+
 TEST_P(CpuReference, StepOutsideItsRangeIsAClearError) {
   for (int step : {0, -3, kMaxStepTokens + 1}) {
     SessionOptions o;

@@ -378,6 +378,17 @@ void CudaOps::check_retrieval(const std::vector<RetrievalCase>& cases, bool roun
     double wd = 0.0;
     for (size_t i = 0; i < slots; ++i) wd = std::max(wd, (double)std::fabs(gwh[i] - w[i]));
     EXPECT_LE(wd, 1e-6) << what;
+    // bf16 mode: the Session's path, landmarks packed once and scored packed, selects and weighs the same.
+    if (const size_t pb = gpu_->packed_landmark_bytes(p)) {
+      void* packed = gpu_->alloc(std::max<size_t>(1, pb * (size_t)c.n_chunks));
+      owned_.push_back(packed);
+      gpu_->pack_landmarks(up(lmk), c.n_chunks, p, packed);
+      auto* pid = up(std::vector<int32_t>(slots, 7));
+      float* pw = up(std::vector<float>(slots, 7.f));
+      gpu_->retrieval_packed(up(qr), c.n, c.pos0, packed, c.n_chunks, p, pid, pw);
+      EXPECT_EQ(down(pid, slots), ids) << what << " (packed)";
+      EXPECT_EQ(down(pw, slots), gwh) << what << " (packed)";
+    }
   }
 }
 

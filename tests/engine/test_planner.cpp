@@ -31,6 +31,8 @@ TEST(Planner, ChunkMemoryAt32MIsSixteenGiB) {
   const MemoryPlan& gpu = plan_for(plans, "cuda");
   EXPECT_EQ(component(gpu, "chunk K/V"), uint64_t{16} << 30);          // 32M tokens x 2 x 1 x 64 x 4 bytes
   EXPECT_EQ(component(gpu, "landmarks"), (uint64_t{1} << 19) * 1024 * 4);  // 512K chunks x D_r x 4 bytes
+  EXPECT_EQ(component(gpu, "landmarks, bf16 copy"), (uint64_t{1} << 19) * 1024 * 2);  // what bf16 mode scores
+  for (const auto& [name, bytes] : plan_for(plans, "cpu").components) EXPECT_EQ(name.find("bf16 copy"), std::string::npos);
   // Weights: bf16 matrices, the fp32 embedding table and vectors: between half and all of the fp32 figure.
   const uint64_t fp32_weights = component(plan_for(plans, "cpu"), "weights");
   EXPECT_LT(component(gpu, "weights"), fp32_weights * 3 / 4);
