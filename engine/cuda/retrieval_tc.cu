@@ -50,6 +50,7 @@ static_assert(kFolders * kTileQ == kTcThreads && (kFoldChunks & (kFoldChunks - 1
 static_assert(kSmemBytes <= 227 * 1024, "one block per SM must fit");
 
 __host__ __device__ inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+__host__ __device__ inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 // Head dims padded to the slice (zeros past Dh contribute nothing).
 __host__ __device__ inline int padded(int Dh) { return (Dh + kSlice - 1) / kSlice * kSlice; }
@@ -117,6 +118,8 @@ __global__ void __launch_bounds__(kTcThreads, 1)
   const int64_t my_t = pos0 + q0 + my_row;
   const int64_t my_visible = (q0 + my_row < n) ? min64(my_t / p.chunk, n_chunks) : 0;
   TopK mine;
+  float bar_s = -INFINITY;  // what a score must beat to enter the list: its last entry once it is full
+  int32_t bar_c = -1;
 
   const int64_t last_t = pos0 + (q0 + kTileQ < n ? q0 + kTileQ : n) - 1;
   const int64_t tile_visible = min64(last_t / p.chunk, n_chunks);
@@ -129,14 +132,17 @@ __global__ void __launch_bounds__(kTcThreads, 1)
     for (int k = 0; k < K; ++k) out[k] = Candidate{-INFINITY, -1};
     return;
   }
-  const int64_t tiles = (end - begin + kTileC - 1) / kTileC, total = tiles * slices;
+  // Block-local counts fit in 32 bits (a range is at most a few million chunks); no 64-bit division in the
+  // loop.
+  const int tiles = (int)((end - begin + kTileC - 1) / kTileC);
 
-  // Slice s of the stream: chunk tile s / slices, dims 64 (s % slices) .. +64, into stage s % kStages.
-  auto issue = [&](int64_t s) {
-    if (s < total) {
-      const int64_t c0 = begin + s / slices * kTileC;
-      const int k0 = (int)(s % slices) * kSlice;
-      __nv_bfloat16* q_st = stages + (s % kStages) * kStageElems;
+  // The stream of slices: (tile, slice) in order, slice `issued` into stage issued % kStages.
+  int next_tile = 0, next_slice = 0, issued = 0;
+  auto issue = [&]() {
+    if (next_tile < tiles) {
+      const int64_t c0 = begin + (int64_t)next_tile * kTileC;
+      const int k0 = next_slice * kSlice;
+      __nv_bfloat16* q_st = stages + (issued % kStages) * kStageElems;
       __nv_bfloat16* l_st = q_st + kTileQ * kLd;
 #pragma unroll
       for (int i = 0; i < kCopies; ++i) {
@@ -147,44 +153,56 @@ __global__ void __launch_bounds__(kTcThreads, 1)
         const bool lv = c < end;
         cp_async16(l_st + row * kLd + col, lv ? lb + (c * hr + r) * Dp + k0 + col : lb, lv);
       }
+      if (++next_slice == slices) next_slice = 0, ++next_tile;
     }
+    ++issued;
     cp_async_commit();  // an empty group past the end keeps the group count uniform
+  };
+  for (int i = 0; i < kStages - 1; ++i) issue();
+
+  // Fragments of one 16-dim step: A for the warp's 2 row tiles, B for its 8 chunk tiles (as 4 pairs).
+  struct Frags {
+    uint32_t a[2][4], b[4][4];
+  };
+  auto load_frags = [&](Frags& f, const __nv_bfloat16* q_st, const __nv_bfloat16* l_st, int kk) {
+#pragma unroll
+    for (int i = 0; i < 2; ++i)  // rows wrow + 16 i + (lane % 16), dims kk + 8 (lane / 16)
+      ldmatrix_x4(f.a[i], q_st + (wrow + 16 * i + (lane & 15)) * kLd + kk + 8 * (lane >> 4));
+    const int m = lane >> 3;  // matrix m of an x4 load: chunk tile j + m / 2, dims kk + 8 (m % 2)
+#pragma unroll
+    for (int jp = 0; jp < 4; ++jp)
+      ldmatrix_x4(f.b[jp], l_st + (wcol + 8 * (2 * jp + (m >> 1)) + (lane & 7)) * kLd + kk + 8 * (m & 1));
   };
 
   float acc[2][8][4];
-  for (int s = 0; s < kStages - 1; ++s) issue(s);
-  for (int64_t s = 0; s < total; ++s) {
-    const int slice = (int)(s % slices);
-    if (slice == 0) {
+  int s = 0;  // slices consumed
+  for (int tile = 0; tile < tiles; ++tile) {
 #pragma unroll
-      for (int i = 0; i < 2; ++i)
+    for (int i = 0; i < 2; ++i)
 #pragma unroll
-        for (int j = 0; j < 8; ++j) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
-    }
-    cp_async_wait<kStages - 2>();  // slice s has landed (for this thread's copies)
-    __syncthreads();               // ... for every thread's, and stage (s - 1) % kStages is free again
-    issue(s + kStages - 1);
-    const __nv_bfloat16* q_st = stages + (s % kStages) * kStageElems;
-    const __nv_bfloat16* l_st = q_st + kTileQ * kLd;
+      for (int j = 0; j < 8; ++j) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
+    for (int slice = 0; slice < slices; ++slice, ++s) {
+      cp_async_wait<kStages - 2>();  // slice s has landed (for this thread's copies)
+      __syncthreads();               // ... for every thread's, and stage (s - 1) % kStages is free again
+      issue();
+      const __nv_bfloat16* q_st = stages + (s % kStages) * kStageElems;
+      const __nv_bfloat16* l_st = q_st + kTileQ * kLd;
+      // The fragments of the next 16 dims are read while the tensor cores work on these.
+      Frags f[2];
+      load_frags(f[0], q_st, l_st, 0);
 #pragma unroll
-    for (int kk = 0; kk < kSlice; kk += 16) {
-      uint32_t a[2][4];
+      for (int step = 0; step < kSlice / 16; ++step) {
+        if (step + 1 < kSlice / 16) load_frags(f[(step + 1) & 1], q_st, l_st, 16 * (step + 1));
+        const Frags& cur = f[step & 1];
 #pragma unroll
-      for (int i = 0; i < 2; ++i)  // rows wrow + 16 i + (lane % 16), dims kk + 8 (lane / 16)
-        ldmatrix_x4(a[i], q_st + (wrow + 16 * i + (lane & 15)) * kLd + kk + 8 * (lane >> 4));
+        for (int jp = 0; jp < 4; ++jp)
 #pragma unroll
-      for (int j = 0; j < 8; j += 2) {  // chunks wcol + 8 j .. +16: matrix m = lane / 8 is (n-tile j + m / 2, dims + 8 (m % 2))
-        uint32_t b[4];
-        const int m = lane >> 3;
-        ldmatrix_x4(b, l_st + (wcol + 8 * (j + (m >> 1)) + (lane & 7)) * kLd + kk + 8 * (m & 1));
-#pragma unroll
-        for (int i = 0; i < 2; ++i) {
-          mma_bf16(acc[i][j], a[i], b[0], b[1]);
-          mma_bf16(acc[i][j + 1], a[i], b[2], b[3]);
-        }
+          for (int i = 0; i < 2; ++i) {
+            mma_bf16(acc[i][2 * jp], cur.a[i], cur.b[jp][0], cur.b[jp][1]);
+            mma_bf16(acc[i][2 * jp + 1], cur.a[i], cur.b[jp][2], cur.b[jp][3]);
+          }
       }
     }
-    if (slice != slices - 1) continue;
 
     // The tile is complete: park its scores (C fragment: rows g, g + 8, columns 2t, 2t + 1), then fold.
     const int g = lane >> 2, t = lane & 3;
@@ -198,14 +216,23 @@ __global__ void __launch_bounds__(kTcThreads, 1)
       }
     __syncthreads();
     // Each thread starts at its own column offset (row mod 64) so the 32 rows of a warp read 32 different
-    // banks; the order of insertion does not change a top-K under a total order.
-    const int64_t c0 = begin + s / slices * kTileC;
+    // banks; the order of insertion does not change a top-K under a total order. Chunks past this thread's
+    // visible ones are a suffix of the tile: the loop stops there.
+    const int64_t c0 = begin + (int64_t)tile * kTileC + my_part * kFoldChunks;
+    const int count = (int)max64(0, min64(kFoldChunks, my_end - c0));
     const float* row_s = s_sh + my_row * kScoreLd + my_part * kFoldChunks;
-    for (int jj = 0; jj < kFoldChunks; ++jj) {
-      const int j = (jj + my_row) & (kFoldChunks - 1);
-      const int64_t c = c0 + my_part * kFoldChunks + j;
-      if (c >= my_end) continue;
-      mine.insert(row_s[j] * scale, (int32_t)c, K);
+    // The list's last entry is kept in registers: most scores lose to it and never touch the list.
+    auto offer = [&](int j) {
+      const float sc = row_s[j] * scale;
+      const int32_t cc = (int32_t)(c0 + j);
+      if (!better(sc, cc, bar_s, bar_c)) return;
+      mine.insert(sc, cc, K);
+      if (mine.kept == K) bar_s = mine.s[K - 1], bar_c = mine.c[K - 1];
+    };
+    if (count == kFoldChunks) {
+      for (int jj = 0; jj < kFoldChunks; ++jj) offer((jj + my_row) & (kFoldChunks - 1));
+    } else {
+      for (int j = 0; j < count; ++j) offer(j);
     }
     // The next park is a whole tile later, after at least one __syncthreads: no barrier needed here.
   }
