@@ -8,10 +8,12 @@
 // score matrix therefore never leaves the chip. Queries and landmarks are both bf16 rows padded per head to
 // a multiple of 64 dims (queries packed once per call, landmarks once per chunk: pack_landmarks, kept by
 // the Session), so the 64-dim slices of both operands stream into shared memory with cp.async through a
-// 4-stage pipeline that runs on across chunk tiles: while the tensor cores work on one slice, the next
-// three are in flight. Each thread's list goes to the same candidate scratch as the fp32 path (two lists
-// per query and range), and retrieval.cu's second stage (select_candidates) merges them and computes the
-// weights.
+// 3-stage pipeline that runs on across chunk tiles. The fold is what the tensor cores wait for, so it is
+// kept cheap: a score is compared with the list's last entry (in a register) four at a time, and only the
+// few that reach it are buffered and inserted in batches; ranges are long (about two waves of blocks per
+// call), so the lists are full and the bar is high for most of a block's tiles. Each thread's list goes to
+// the same candidate scratch as the fp32 path (two lists per query and range), and retrieval.cu's second
+// stage (select_candidates) merges them and computes the weights.
 //
 // Precision: queries and landmarks are rounded to bf16, products are exact in fp32 and accumulated in fp32
 // along the head dim in a fixed order, so a (query, chunk) score does not depend on which other queries
@@ -33,17 +35,21 @@ namespace {
 constexpr int kTileQ = 128;       // queries per block
 constexpr int kTileC = 128;       // chunks per score tile
 constexpr int kSlice = 64;        // head dims per pipeline stage
-constexpr int kStages = 4;        // slices in shared memory at once
+constexpr int kStages = 3;        // slices in shared memory at once
 constexpr int kTcThreads = 256;   // 8 warps: warp w computes rows 32 (w % 4) .. +32, chunks 64 (w / 4) .. +64
 constexpr int kFolders = kTcThreads / kTileQ;  // threads (and top-K lists) per query: 2
 constexpr int kFoldChunks = kTileC / kFolders; // chunks of a score tile each of them folds: 64
 constexpr int kLd = kSlice + 8;   // padded bf16 row of a staged slice: ldmatrix rows fall in distinct banks
 constexpr int kScoreLd = kTileC + 4;  // padded fp32 row of the parked scores
 constexpr size_t kStageElems = (size_t)(kTileQ + kTileC) * kLd;
-constexpr size_t kSmemBytes = sizeof(__nv_bfloat16) * kStages * kStageElems + sizeof(float) * kTileQ * kScoreLd;
+constexpr int kBuf = 16;          // per-thread buffer of scores that pass the list's bar, inserted in batches
+constexpr size_t kScoreBytes = sizeof(float) * kTileQ * kScoreLd;
+constexpr size_t kSmemBytes = sizeof(__nv_bfloat16) * kStages * kStageElems + kScoreBytes +
+                              (sizeof(float) + sizeof(int32_t)) * kBuf * kTcThreads;
 constexpr int kCopies = kTileQ * kSlice / 8 / kTcThreads;  // 16-byte copies per thread per operand and slice
 constexpr int kMinChunksPerRange = kTileC;  // a block's range: whole score tiles
-constexpr int kTargetBlocks = 1024;         // enough blocks to fill the GPU several times over
+constexpr int kWavesTarget = 2;             // blocks for about this many waves of one block per SM: long
+                                            // ranges keep each thread's list warm (fewer insertions)
 constexpr int kMaxRanges = 4096;
 static_assert(kTileQ == kTileC && kCopies * 8 * kTcThreads == kTileQ * kSlice);
 static_assert(kFolders * kTileQ == kTcThreads && (kFoldChunks & (kFoldChunks - 1)) == 0 && kFoldChunks >= 32);
@@ -105,6 +111,8 @@ __global__ void __launch_bounds__(kTcThreads, 1)
   extern __shared__ __align__(128) unsigned char smem[];  // kSmemBytes (dynamic: over the 48 KiB static limit)
   auto* stages = reinterpret_cast<__nv_bfloat16*>(smem);  // kStages x (queries kTileQ x kLd, landmarks kTileC x kLd)
   auto* s_sh = reinterpret_cast<float*>(smem + sizeof(__nv_bfloat16) * kStages * kStageElems);  // kTileQ x kScoreLd
+  auto* buf_s = reinterpret_cast<float*>(reinterpret_cast<unsigned char*>(s_sh) + kScoreBytes);  // kBuf x threads
+  auto* buf_c = reinterpret_cast<int32_t*>(buf_s + kBuf * kTcThreads);
 
   const int Dp = padded(p.head_dim), hr = p.heads, K = p.topk, slices = Dp / kSlice;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid & 31;
@@ -215,25 +223,49 @@ __global__ void __launch_bounds__(kTcThreads, 1)
         *reinterpret_cast<float2*>(at + 8 * kScoreLd) = make_float2(acc[i][j][2], acc[i][j][3]);
       }
     __syncthreads();
-    // Each thread starts at its own column offset (row mod 64) so the 32 rows of a warp read 32 different
-    // banks; the order of insertion does not change a top-K under a total order. Chunks past this thread's
-    // visible ones are a suffix of the tile: the loop stops there.
+    // Fold. Most scores lose to the list's last entry (kept in registers as the bar): a thread reads its 64
+    // scores four at a time and only those that reach the bar go to its buffer in shared memory; the
+    // buffer's entries are inserted (in order, exactly) when it is nearly full and at the end of the tile, so
+    // a warp runs the insertion loop a few times per tile, not once per score that some lane keeps. Each
+    // thread starts at its own group of four (row mod 16): neighbouring rows read different banks. The order
+    // of insertion does not change a top-K under a total order. Chunks past this thread's visible ones are a
+    // suffix of the tile: the partial loop stops there.
     const int64_t c0 = begin + (int64_t)tile * kTileC + my_part * kFoldChunks;
     const int count = (int)max64(0, min64(kFoldChunks, my_end - c0));
     const float* row_s = s_sh + my_row * kScoreLd + my_part * kFoldChunks;
-    // The list's last entry is kept in registers: most scores lose to it and never touch the list.
-    auto offer = [&](int j) {
-      const float sc = row_s[j] * scale;
-      const int32_t cc = (int32_t)(c0 + j);
-      if (!better(sc, cc, bar_s, bar_c)) return;
-      mine.insert(sc, cc, K);
-      if (mine.kept == K) bar_s = mine.s[K - 1], bar_c = mine.c[K - 1];
+    int nb = 0;
+    auto push = [&](float sc, int j) {
+      if (sc < bar_s) return;
+      buf_s[nb * kTcThreads + tid] = sc;
+      buf_c[nb * kTcThreads + tid] = (int32_t)(c0 + j);
+      ++nb;
+    };
+    auto flush = [&]() {
+      for (int e = 0; e < nb; ++e) {
+        const float sc = buf_s[e * kTcThreads + tid];
+        const int32_t cc = buf_c[e * kTcThreads + tid];
+        if (!better(sc, cc, bar_s, bar_c)) continue;
+        mine.insert(sc, cc, K);
+        if (mine.kept == K) bar_s = mine.s[K - 1], bar_c = mine.c[K - 1];
+      }
+      nb = 0;
     };
     if (count == kFoldChunks) {
-      for (int jj = 0; jj < kFoldChunks; ++jj) offer((jj + my_row) & (kFoldChunks - 1));
+      for (int gg = 0; gg < kFoldChunks / 4; ++gg) {
+        const int g4 = (gg + my_row) & (kFoldChunks / 4 - 1);
+        const float4 v = *reinterpret_cast<const float4*>(row_s + 4 * g4);
+        if (fmaxf(fmaxf(v.x, v.y), fmaxf(v.z, v.w)) * scale < bar_s) continue;
+        push(v.x * scale, 4 * g4), push(v.y * scale, 4 * g4 + 1);
+        push(v.z * scale, 4 * g4 + 2), push(v.w * scale, 4 * g4 + 3);
+        if (nb > kBuf - 4) flush();
+      }
     } else {
-      for (int j = 0; j < count; ++j) offer(j);
+      for (int j = 0; j < count; ++j) {
+        push(row_s[j] * scale, j);
+        if (nb == kBuf) flush();
+      }
     }
+    flush();
     // The next park is a whole tile later, after at least one __syncthreads: no barrier needed here.
   }
   cp_async_wait<0>();
@@ -244,15 +276,28 @@ __global__ void __launch_bounds__(kTcThreads, 1)
   for (int k = 0; k < K; ++k) out[k] = k < mine.kept ? Candidate{mine.s[k], mine.c[k]} : Candidate{-INFINITY, -1};
 }
 
-// (chunks per range, ranges) of the first stage for this call.
-std::pair<int64_t, int64_t> tc_chunks_per_range(int n, int64_t pos0, int64_t n_chunks, int chunk) {
+// Streaming multiprocessors of the current device (asked once per process: one device, the backend's).
+int sm_count() {
+  static const int n = [] {
+    int dev = 0, count = 0;
+    check(cudaGetDevice(&dev), "retrieval (bf16)", "cudaGetDevice");
+    check(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, dev), "retrieval (bf16)",
+          "cudaDeviceGetAttribute (multiprocessors)");
+    return std::max(1, count);
+  }();
+  return n;
+}
+
+// (chunks per range, ranges) of the first stage for this call: ranges enough for about kWavesTarget waves of
+// blocks (one per SM at a time) over the query tiles and heads, at most kMaxRanges, in whole score tiles.
+// Longer ranges mean fewer candidate lists to merge and lists that stay warm; a 256-token step has only 2
+// query tiles per head, a 4096-token step 32.
+std::pair<int64_t, int64_t> tc_chunks_per_range(int n, int64_t pos0, int64_t n_chunks, int chunk, int heads) {
   if (n <= 0 || chunk < 1) return {kMinChunksPerRange, 1};
   const int64_t last_t = pos0 + n - 1;
   const int64_t visible = std::min<int64_t>(last_t / chunk, n_chunks);
-  // Ranges enough for about kTargetBlocks blocks (a 256-token step has only 2 query tiles), at most
-  // kMaxRanges, in whole score tiles.
-  const int64_t q_tiles = (n + kTileQ - 1) / kTileQ;
-  const int64_t want = std::max<int64_t>(1, kTargetBlocks / q_tiles);
+  const int64_t q_tiles = (int64_t)(n + kTileQ - 1) / kTileQ * std::max(1, heads);
+  const int64_t want = std::max<int64_t>(1, ((int64_t)kWavesTarget * sm_count() + q_tiles - 1) / q_tiles);
   int64_t per = std::max<int64_t>({kMinChunksPerRange, (visible + want - 1) / want, (visible + kMaxRanges - 1) / kMaxRanges});
   per = (per + kTileC - 1) / kTileC * kTileC;
   const int64_t ranges = std::max<int64_t>(1, (visible + per - 1) / per);
@@ -286,7 +331,7 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
                 std::to_string(kMaxTopK) + ") or " + std::to_string(p.heads) + " heads (>= 1) out of range");
   if (p.chunk < 1) throw Error("cuda backend: retrieval (bf16): chunk " + std::to_string(p.chunk) + " (>= 1)");
   if (n <= 0) return;
-  const auto [per, ranges] = tc_chunks_per_range(n, pos0, n_chunks, p.chunk);
+  const auto [per, ranges] = tc_chunks_per_range(n, pos0, n_chunks, p.chunk, p.heads);
   if (ranges > 65535 || p.heads > 65535)
     throw Error("cuda backend: retrieval (bf16): grid of " + std::to_string(ranges) + " ranges x " +
                 std::to_string(p.heads) + " heads exceeds 65535");
