@@ -4,10 +4,11 @@
 # models/swa-tiny): the default sweep, teacher-forced, 5 tasks (3 NIAH, BABILong qa1-qa2) x 10 samples.
 # - No GPU: on the CPU at 4K-64K (about 6M tokens per model, roughly 30 minutes per HSA model on 2 cores) into
 #   results/main/.
-# - A GPU (cuda backend, bf16 mode): at 4K-4M into results/main-gpu/, one worker per GPU; roughly two hours on
-#   one H200, estimated from a 4M sample of hsa-tiny taking about 31 s (results/hsa-tiny-prev-long). Not run yet.
-# Then the summary and the accuracy plot. 32M is left out: one 32M sample of hsa-tiny takes about 9-10 minutes
-# on an H200 (results/hsa-tiny-prev-long).
+# - A GPU (cuda backend, bf16 mode): at 4K-4M into results/main-gpu/, one worker per GPU, in steps of 4096
+#   tokens (--block 4096: larger GEMMs; the step changes logits only by rounding). Not run yet; the 4M cells
+#   dominate it.
+# Then the summary and the accuracy plot. 32M is left out: one 32M sample of hsa-tiny takes about 2.4 minutes
+# on an H200 (results/hsa-tiny-long).
 # Without them: one sample of every task at 4K and 128K tokens with a summary table; samples go to build/main/. qa_1/qa_2 run when SQUAD=PATH / HOTPOTQA=PATH are set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +23,7 @@ if [ -f "$model/model.safetensors" ]; then
   if [ -n "$gpus" ]; then   # a GPU and the cuda backend: out to 4M tokens, one worker per GPU
     out=results/main-gpu
     build/hsa eval --models "$model" --tasks "$tasks" --lengths 4K-4M*4 \
-      --n 10 --mode teacher_forced --backend cuda --devices "$gpus" --out "$out"
+      --n 10 --mode teacher_forced --backend cuda --block 4096 --devices "$gpus" --out "$out"
   else
     out=results/main
     build/hsa eval --models "$model" --tasks "$tasks" --lengths 4K-64K*2 --n 10 --mode teacher_forced --out "$out"
