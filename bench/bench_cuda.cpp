@@ -21,10 +21,10 @@
 //                        L/S chunks, M = bf16 (tensor cores, chunk_attention_tc.cu) or fp32, P = random (every
 //                        token its own chunks) or local (the tokens of a chunk-sized run choose among the same
 //                        K + 4 recent chunks); also no_reuse_bytes and vs_no_reuse_ceiling (see BM_ChunkAttention)
-// A step is HSA_BENCH_STEP tokens (default 256; the Session's SessionOptions::step_tokens).
 //   e2e/swa/L, e2e/hsa/L Session prefill of L tokens (random weights and ids) on the cuda backend (bf16 mode):
 //                        the SWA baseline (12 SWA layers, no chunk memory) first, then the HSA model;
 //                        e2e/swa-fp32/L, e2e/hsa-fp32/L the same on cuda-fp32 (HSA_BENCH_E2E_BACKENDS)
+// A step is HSA_BENCH_STEP tokens (default 256; the Session's SessionOptions::step_tokens).
 //
 // Timing: CUDA events on the default stream (the backend's stream) around each call, after warm-up calls;
 // Google Benchmark gets each call's time through SetIterationTime (UseManualTime), and the counters below
@@ -866,9 +866,11 @@ void register_all() {
     RegisterBenchmark((std::string("op/window_attention/") + (bf16 ? "bf16" : "fp32") + "/n" + std::to_string(step_tokens()) +
                        "_W" + std::to_string(*c.window())).c_str(), BM_WindowAttention, bf16)
         ->Iterations(op_reps)->UseManualTime()->Unit(benchmark::kMillisecond);
-  for (int N : std::set<int>{256 / c.hsa->chunk_size, 4096 / c.hsa->chunk_size, step_tokens() / c.hsa->chunk_size})
+  for (int N : std::set<int>{256 / c.hsa->chunk_size, 4096 / c.hsa->chunk_size, step_tokens() / c.hsa->chunk_size}) {
+    if (N < 1) continue;  // a step shorter than a chunk completes none
     RegisterBenchmark(("op/chunk_encoder/N" + std::to_string(N)).c_str(), BM_ChunkEncoder, N)
         ->Iterations(op_reps)->UseManualTime()->Unit(benchmark::kMillisecond);
+  }
   for (int64_t L : env_lengths("HSA_BENCH_LENGTHS", "4096 65536 1048576")) {
     for (bool bf16 : {true, false})
       RegisterBenchmark((std::string("op/retrieval/") + (bf16 ? "bf16/" : "fp32/") + len_name(L)).c_str(), BM_Retrieval, L, bf16)

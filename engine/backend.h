@@ -52,6 +52,20 @@ struct RetrievalParams {
   bool stick_breaking = true;  // else softmax over the non-empty slots
 };
 
+// The packed landmark format of the cuda backend's bf16 mode (engine/cuda/retrieval_tc.cu): per chunk and
+// retrieval head a bf16 row of the head dim padded to a multiple of kPackedDimMultiple, for head dims up to
+// kMaxPackedHeadDim and top-K up to kMaxPackedTopK; the bytes of one chunk, or 0 for parameters it does not
+// take (the fp32 scorer runs then). Here so that the planner counts what the backend allocates.
+constexpr int kPackedDimMultiple = 64;
+constexpr int kMaxPackedHeadDim = 1024;
+constexpr int kMaxPackedTopK = 64;
+inline size_t bf16_packed_landmark_bytes(const RetrievalParams& p) {
+  if (p.heads < 1 || p.head_dim < 1 || p.head_dim > kMaxPackedHeadDim || p.topk < 1 || p.topk > kMaxPackedTopK)
+    return 0;
+  const size_t padded = (size_t)(p.head_dim + kPackedDimMultiple - 1) / kPackedDimMultiple * kPackedDimMultiple;
+  return (size_t)p.heads * padded * 2;
+}
+
 // Chunk attention of MODEL.md section 6.
 struct ChunkAttentionParams {
   int heads = 0;        // H query heads
@@ -123,11 +137,11 @@ class Backend {
   // ordered most recent first; ids (n, h_r, K) with -1 in empty (last) slots and their weights (0 if empty).
   virtual void retrieval(const float* qr, int n, int64_t pos0, const float* landmarks, int64_t n_chunks,
                          const RetrievalParams& p, int32_t* ids, float* weights) = 0;
-  // Landmarks in the format the backend scores fastest (the cuda backend's bf16 mode: bf16 rows, each head
-  // padded to a multiple of 64 dims). packed_landmark_bytes: the bytes of one chunk's packed landmark, or 0
-  // when the backend scores the fp32 landmarks (every other backend: the two calls below then throw). The
-  // Session keeps such a copy next to the fp32 landmarks, fills it with pack_landmarks as chunks are added,
-  // and scores it with retrieval_packed, which selects and weighs exactly as retrieval() on the same values.
+  // Landmarks in the format the backend scores fastest (the cuda backend's bf16 mode: bf16_packed_landmark_bytes
+  // below). packed_landmark_bytes: the bytes of one chunk's packed landmark, a multiple of 16, or 0 when the
+  // backend scores the fp32 landmarks (every other backend: the two calls below then throw). The Session keeps
+  // such a copy next to the fp32 landmarks, fills it with pack_landmarks as chunks are added, and scores it
+  // with retrieval_packed, which selects and weighs exactly as retrieval() on the same values.
   virtual size_t packed_landmark_bytes(const RetrievalParams& p) const;
   // packed chunk rows 0 .. count-1 = landmarks (count, h_r, D_r/h_r) in the packed format.
   virtual void pack_landmarks(const float* landmarks, int64_t count, const RetrievalParams& p, void* packed);
@@ -142,7 +156,7 @@ class Backend {
 
 // The backends: "cpu" (the fp32 reference), "cpu-bf16" (a naive bf16 model on the CPU: weights and every
 // op's output rounded to bf16, the yardstick of the GPU's bf16 mode, engine/cpu/backend_bf16ref.cpp),
-// "cuda" (the first GPU in bf16 mode: bf16 matrices and landmark scores on the tensor cores, fp32
+// "cuda" (the first GPU in bf16 mode: bf16 matrices, landmark scores and attention on the tensor cores, fp32
 // accumulation and activations) and "cuda-fp32" (the first GPU, fp32 throughout, exact against "cpu" to
 // fp32 rounding); anything else is an hsa::Error listing them.
 std::unique_ptr<Backend> make_backend(const std::string& name);

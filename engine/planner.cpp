@@ -1,6 +1,7 @@
-// Memory planner (see planner.h). The formulas mirror the engine's data structures: a ring of W+1 keys and
-// values per windowed attention layer, a growing cache for full attention, chunk K/V and landmarks for
-// every complete chunk, the partial chunk, and the block-sized work space.
+// Memory planner (see planner.h). The formulas mirror the engine's data structures: a ring of W + B keys and
+// values per windowed attention layer (B the step), a growing cache for full attention, chunk K/V and
+// landmarks (and in bf16 mode their packed bf16 copy) for every complete chunk, the partial chunk, and the
+// step-sized work space.
 #include "engine/planner.h"
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/backend.h"
 #include "engine/error.h"
 #include "engine/weights.h"
 
@@ -84,9 +86,11 @@ std::vector<MemoryPlan> plan_memory(const ModelConfig& cfg, int64_t length, int6
       // fp32 landmarks, and one normalized copy per group with lmk_norm.
       const uint64_t groups = cfg.num_upper_groups, copies = cfg.hsa->lmk_norm ? groups : 1;
       add("landmarks", chunks * lmk_dim * wb * (cfg.hsa->lmk_norm ? 1 + groups : 1), gpu);
-      // bf16 mode scores bf16 copies, each head padded to a multiple of 64 dims (engine/cuda/retrieval_tc.cu).
-      const uint64_t hr = cfg.hsa->retrieval_heads(), Dp = (lmk_dim / hr + 63) / 64 * 64;
-      if (gpu && lmk_dim / hr <= 1024) add("landmarks, bf16 copy for scoring", chunks * copies * hr * Dp * 2, true);
+      // bf16 mode scores bf16 copies in the backend's packed format (engine/backend.h).
+      const int hr = cfg.hsa->retrieval_heads();
+      const uint64_t packed = bf16_packed_landmark_bytes(
+          RetrievalParams{hr, (int)(lmk_dim / hr), cfg.hsa->chunk_size, cfg.hsa->topk, true});
+      if (gpu && packed) add("landmarks, bf16 copy for scoring", chunks * copies * packed, true);
       add("partial chunk", S * d * 4, gpu);
     }
     // Work space of one prefill block: activations, MLP, attention scores within the window, logits; on the

@@ -21,6 +21,8 @@
 namespace hsa {
 namespace {
 
+constexpr int kLogitRows = 256;  // logits computed at once when every row's are wanted
+
 struct AttnWeights {  // an attention sublayer: pre-norm, projections, optional per-head QK norm
   const float *norm = nullptr, *wq = nullptr, *wk = nullptr, *wv = nullptr, *wo = nullptr;
   const float *q_norm = nullptr, *k_norm = nullptr;
@@ -91,9 +93,10 @@ struct Session::State {
   size_t packed_bytes = 0;
   DeviceArray<uint16_t> packed;  // packed `landmarks` (only when a group scores them)
 
-  // Step scratch (B rows).
+  // Step scratch, for `rows` <= B tokens (reserve_rows).
   DeviceArray<float> x, h, tmp, q, k, v, a, g, u, qr, wts, stage, E, pooled, logits_dev;
   DeviceArray<int32_t> ids;
+  int rows = 0;
 
   std::vector<float> last_logits, all_logits;
   std::vector<TraceEntry> trace;
@@ -104,7 +107,30 @@ struct Session::State {
   void grow_memory(const float* xs, int n);
   void upper_group(int gi, int n, int64_t pos0);
   void step(const int32_t* tok, int n, bool need_logits, std::vector<float>* capture);
+  void reserve_rows(int n);
 };
+
+// Step scratch for steps of up to n tokens (contents are not kept: nothing in it outlives a step).
+void Session::State::reserve_rows(int n) {
+  if (n <= rows) return;
+  const size_t R = (size_t)n;
+  for (DeviceArray<float>* b : {&x, &h, &tmp}) b->resize(R * d, false);
+  q.resize(R * H * dh, false);
+  a.resize(R * H * dh, false);
+  k.resize(R * nkv * dh, false);
+  v.resize(R * nkv * dh, false);
+  g.resize(R * I, false);
+  u.resize(R * I, false);
+  if (cfg->is_hsa()) {
+    qr.resize(R * Dr, false);
+    wts.resize(R * hr * K, false);
+    ids.resize(R * hr * K, false);
+    stage.resize((R + S) * d, false);
+    E.resize((R + S) * d, false);
+    pooled.resize(((R + S) / S + 1) * d, false);
+  }
+  rows = n;
+}
 
 // xout += Wo attn(RMSNorm(xin)) for n tokens at relative positions fed .. fed+n-1 (xin may be xout).
 void Session::State::attention(AttnLayer& L, const float* xin, float* xout, int n) {
@@ -250,6 +276,7 @@ void Session::State::upper_group(int gi, int n, int64_t pos0) {
 // One step of n <= B tokens through the whole model; logits of the last token (need_logits) and of
 // every token (keep_all or capture).
 void Session::State::step(const int32_t* tok, int n, bool need_logits, std::vector<float>* capture) {
+  reserve_rows(n);
   const int64_t pos0 = start + fed;
   be->embed(embed, tok, n, d, x.data());
   for (SwaLayer& L : lower) {
@@ -263,15 +290,20 @@ void Session::State::step(const int32_t* tok, int n, bool need_logits, std::vect
 
   const bool all_rows = keep_all || capture;
   if (all_rows || need_logits) {
-    const int first = all_rows ? 0 : n - 1, rows = n - first;
-    ensure(logits_dev, (size_t)rows * V);
-    be->rmsnorm(x.data() + (size_t)first * d, final_norm, h.data(), rows, d, eps);
-    be->linear(h.data(), lm_head, nullptr, logits_dev.data(), rows, d, V, false);
-    std::vector<float> host((size_t)rows * V);
-    be->to_host(host.data(), logits_dev.data(), sizeof(float) * host.size());
+    // Rows of logits in pieces of at most kLogitRows (rows x V floats on the backend at a time, whatever B).
+    const int first = all_rows ? 0 : n - 1;
+    std::vector<float> host;
+    for (int r0 = first; r0 < n; r0 += kLogitRows) {
+      const int rows = std::min(kLogitRows, n - r0);
+      ensure(logits_dev, (size_t)rows * V);
+      be->rmsnorm(x.data() + (size_t)r0 * d, final_norm, h.data(), rows, d, eps);
+      be->linear(h.data(), lm_head, nullptr, logits_dev.data(), rows, d, V, false);
+      host.resize((size_t)rows * V);
+      be->to_host(host.data(), logits_dev.data(), sizeof(float) * host.size());
+      if (keep_all) all_logits.insert(all_logits.end(), host.begin(), host.end());
+      if (capture) capture->insert(capture->end(), host.begin(), host.end());
+    }
     last_logits.assign(host.end() - V, host.end());
-    if (keep_all) all_logits.insert(all_logits.end(), host.begin(), host.end());
-    if (capture) capture->insert(capture->end(), host.begin(), host.end());
   }
   fed += n;
 }
@@ -302,9 +334,7 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions opts)
   if (opts_.expected_tokens < 0)
     throw Error("session: expected_tokens must be >= 0, got " + std::to_string(opts_.expected_tokens));
   s.expected = opts_.expected_tokens;
-  if (opts_.step_tokens < 1 || opts_.step_tokens > kMaxStepTokens)
-    throw Error("session: step_tokens must be in 1.." + std::to_string(kMaxStepTokens) + ", got " +
-                std::to_string(opts_.step_tokens));
+  checked_step_tokens(opts_.step_tokens, "session: step_tokens");
   s.B = opts_.step_tokens;
 
   auto W = [&](const std::string& name) -> const float* {
@@ -353,9 +383,9 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions opts)
     s.hr = hc.retrieval_heads(), s.Dh = s.Dr / s.hr;
     s.rp = RetrievalParams{s.hr, s.Dh, s.S, s.K, hc.weighting == "stick_breaking"};
     s.packed_bytes = be->packed_landmark_bytes(s.rp);
-    if (s.packed_bytes % sizeof(uint16_t))
-      throw Error("session: backend " + be->name() + " packs landmarks into an odd number of bytes (" +
-                  std::to_string(s.packed_bytes) + ")");
+    if (s.packed_bytes % 16)
+      throw Error("session: backend " + be->name() + " packs a landmark into " + std::to_string(s.packed_bytes) +
+                  " bytes, not a multiple of 16 (engine/backend.h)");
     s.packed.bind(be);
     const EncoderConfig& ec = hc.encoder;
     EncoderWeights& e = s.enc;
@@ -411,28 +441,25 @@ Session::Session(std::shared_ptr<const Model> model, SessionOptions opts)
     }
   }
 
-  // Step scratch.
-  const size_t B = (size_t)s.B;
-  for (DeviceArray<float>* b : {&s.x, &s.h, &s.tmp}) *b = DeviceArray<float>(be, B * s.d);
-  s.q = DeviceArray<float>(be, B * s.H * s.dh);
-  s.a = DeviceArray<float>(be, B * s.H * s.dh);
-  s.k = DeviceArray<float>(be, B * s.nkv * s.dh);
-  s.v = DeviceArray<float>(be, B * s.nkv * s.dh);
-  s.g = DeviceArray<float>(be, B * s.I);
-  s.u = DeviceArray<float>(be, B * s.I);
+  // Step scratch: rows for the first step; step() grows it up to B rows as steps need them, so a short
+  // sequence with a large step_tokens allocates only what it uses.
+  for (DeviceArray<float>* b : {&s.x, &s.h, &s.tmp, &s.q, &s.a, &s.k, &s.v, &s.g, &s.u, &s.qr, &s.wts, &s.stage, &s.E,
+                                &s.pooled})
+    b->bind(be);
+  s.ids.bind(be);
   s.logits_dev = DeviceArray<float>(be, s.V);
-  if (c.is_hsa()) {
-    s.qr = DeviceArray<float>(be, B * s.Dr);
-    s.wts = DeviceArray<float>(be, B * s.hr * s.K);
-    s.ids = DeviceArray<int32_t>(be, B * s.hr * s.K);
-    s.partial = DeviceArray<float>(be, (size_t)s.S * s.d);
-    s.stage = DeviceArray<float>(be, (B + s.S) * s.d);
-    s.E = DeviceArray<float>(be, (B + s.S) * s.d);
-    s.pooled = DeviceArray<float>(be, ((B + s.S) / s.S + 1) * s.d);
-  }
+  if (c.is_hsa()) s.partial = DeviceArray<float>(be, (size_t)s.S * s.d);
+  s.reserve_rows((int)std::min<int64_t>(s.B, std::max<int64_t>(1, opts_.expected_tokens)));
 }
 
 Session::~Session() = default;
+
+int checked_step_tokens(int64_t value, const std::string& what) {
+  if (value < 1 || value > kMaxStepTokens)
+    throw Error(what + ": must be in 1.." + std::to_string(kMaxStepTokens) + " (tokens per step of the forward pass), got " +
+                std::to_string(value));
+  return static_cast<int>(value);
+}
 
 void Session::prefill(std::span<const int32_t> ids) {
   State& s = *st_;

@@ -55,6 +55,8 @@ struct ScoreResult {
 
 // Largest SessionOptions::step_tokens (the work space of a step grows with it).
 constexpr int kMaxStepTokens = 65536;
+// `value` as a step size; hsa::Error "<what>: must be in 1..kMaxStepTokens ..." outside that range.
+int checked_step_tokens(int64_t value, const std::string& what);
 
 struct SessionOptions {
   std::string backend = "cpu";
@@ -65,8 +67,9 @@ struct SessionOptions {
   int threads = 0;               // OpenMP threads (0: default)
   bool chunk_memory_on_host = false;  // chunk K/V in the backend's host-visible memory (placement cuda-host)
   int step_tokens = 256;         // tokens per step of the forward pass (1..kMaxStepTokens): any value gives the
-                                 // same logits (MODEL.md section 9); larger steps make larger GEMMs (faster on
-                                 // a GPU) and a larger work space
+                                 // same selections and, up to rounding, the same logits (MODEL.md section 9);
+                                 // larger steps make larger GEMMs (faster on a GPU), a larger work space and
+                                 // K/V rings of W + step slots (capped at expected_tokens when that is set)
   int64_t expected_tokens = 0;   // the sequence's final length if known: caches that grow with it (chunk
                                  // memory, a full-attention cache) are allocated once at that size instead of
                                  // doubling, which at 32M tokens would briefly need old + new copies

@@ -107,7 +107,15 @@ bool check_plan(const ModelConfig& cfg, int64_t tokens, int64_t block, uint64_t 
   // as bf16), so the fp32 plan is what they allocate on the device, or with its chunk K/V in pinned host
   // memory. In bf16 mode the matrices take half; a tied embedding table is held twice there (fp32 for the
   // lookup, bf16 for the LM head), which the other matrices' savings cover unless it is most of the model.
-  const bool on_host = chunk_memory_on_host(fp32, device_free_memory(), memory_limit, tokens, chunk_memory);
+  // bf16 mode also keeps a bf16 copy of the landmarks for scoring: added to the figure.
+  MemoryPlan need = fp32;
+  if (backend == "cuda")
+    for (const auto& [name, bytes] : plan_for(plans, "cuda").components)
+      if (name.rfind("landmarks, bf16 copy", 0) == 0) {
+        need.components.emplace_back(name, bytes);
+        need.host_bytes += bytes;  // the fp32 plan counts everything in one figure
+      }
+  const bool on_host = chunk_memory_on_host(need, device_free_memory(), memory_limit, tokens, chunk_memory);
   if (on_host) std::fprintf(stderr, "chunk memory: pinned host memory (the rest does not fit on the device with it)\n");
   return on_host;
 }
@@ -133,13 +141,6 @@ uint64_t proc_status_kib(const char* field) {
 
 uint64_t host_rss_bytes() { return proc_status_kib("VmRSS:"); }
 uint64_t peak_host_bytes() { return proc_status_kib("VmHWM:"); }
-
-int checked_step(int64_t block) {
-  if (block < 1 || block > kMaxStepTokens)
-    throw Error("--block: must be in 1.." + std::to_string(kMaxStepTokens) + " (tokens per step of the forward pass), got " +
-                std::to_string(block));
-  return static_cast<int>(block);
-}
 
 double prefill_blocks(Session& s, std::span<const int32_t> ids, int64_t block) {
   const auto t0 = std::chrono::steady_clock::now();

@@ -67,9 +67,6 @@ uint64_t peak_host_bytes();
 // longer than HSA_PROGRESS_SECONDS (default 10) prints a progress line to stderr at that interval: tokens
 // done, tokens/s, time left, host and device memory.
 double prefill_blocks(Session& s, std::span<const int32_t> ids, int64_t block);
-// The prefill block size as the Session's step (SessionOptions::step_tokens): a clear error outside
-// 1..kMaxStepTokens.
-int checked_step(int64_t block);
 
 int cmd_generate(int argc, char** argv);
 int cmd_info(int argc, char** argv);

@@ -197,8 +197,8 @@ ojson run_item(RunContext& ctx, LoadedModel& lm, const WorkItem& it) {
   SessionOptions opts;
   opts.backend = spec.backend;
   opts.expected_tokens = total;
-  opts.step_tokens = checked_step(spec.block);
   try {
+    opts.step_tokens = checked_step_tokens(spec.block, "block");
     opts.chunk_memory_on_host = check_plan(lm.cfg, total, spec.block, ctx.memory_limit, spec.backend);
   } catch (const Error& e) {
     throw Error(it.key + ": " + e.what());
@@ -413,10 +413,10 @@ std::vector<Flag> eval_flags() {
       {"seed", "S", "generator seed", "42"},
       {"mode", "M", "generative (greedy, the task's max_new_tokens, RULER/BABILong scorers) or teacher_forced "
                     "(exact match of the argmax over the answer tokens)", "generative"},
-      {"backend", "B", "engine backend: cpu (fp32 reference), cuda (GPU, bf16 matrices and landmark scores, fp32 accumulation), cuda-fp32 (GPU, fp32 throughout) or cpu-bf16", "cpu"},
+      {"backend", "B", "engine backend: cpu (fp32 reference), cuda (GPU, bf16 matrices, landmark scores and attention on the tensor cores, fp32 accumulation), cuda-fp32 (GPU, fp32 throughout) or cpu-bf16", "cpu"},
       {"devices", "LIST", "CUDA device indices, comma list: with two or more, one worker process per device "
                           "(a shard each, CUDA_VISIBLE_DEVICES set to the index), merged at the end", ""},
-      {"block", "N", "prefill block size", "256"},
+      {"block", "N", "tokens per step of the forward pass (1..65536; 4096 on a GPU: larger GEMMs, K/V rings of W + N)", "256"},
       {"haystack", "SRC", "generator background: prose | noise | dir:PATH | essay:PATH", "prose"},
       {"squad", "PATH", "SQuAD v2.0 dev json (qa_1)", ""},
       {"hotpotqa", "PATH", "HotpotQA dev distractor json (qa_2)", ""},

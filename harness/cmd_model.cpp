@@ -35,7 +35,7 @@ SessionOptions checked_session_options(const Args& args, const ModelConfig& cfg,
   SessionOptions o;
   o.backend = args.get("backend");
   o.expected_tokens = tokens;
-  o.step_tokens = checked_step(block);
+  o.step_tokens = checked_step_tokens(block, "--block");
   o.chunk_memory_on_host = check_plan(cfg, tokens, block, memory_limit(args), o.backend, args.get("chunk-memory"));
   return o;
 }
@@ -45,8 +45,8 @@ void check_engine_flags(const Args& args) { check_chunk_memory_choice(args.get("
 
 // Flags every engine command takes after its own.
 std::vector<Flag> with_engine_flags(std::vector<Flag> own) {
-  own.push_back({"backend", "B", "engine backend: cpu (fp32 reference), cuda (GPU, bf16 matrices and landmark scores, fp32 accumulation), cuda-fp32 (GPU, fp32 throughout) or cpu-bf16 (naive bf16 reference)", "cpu"});
-  own.push_back({"block", "N", "prefill block size", "256"});
+  own.push_back({"backend", "B", "engine backend: cpu (fp32 reference), cuda (GPU, bf16 matrices, landmark scores and attention on the tensor cores, fp32 accumulation), cuda-fp32 (GPU, fp32 throughout) or cpu-bf16 (naive bf16 reference)", "cpu"});
+  own.push_back({"block", "N", "tokens per step of the forward pass (1..65536; 4096 on a GPU: larger GEMMs, K/V rings of W + N)", "256"});
   own.push_back({"tokenizer", "PATH", "tokenizer (default: DIR/tokenizer.model)", ""});
   own.push_back({"memory-limit", "BYTES", "refuse runs needing more host memory (K/M/G suffixes; default: available)", ""});
   own.push_back({"chunk-memory", "WHERE", "cuda backend: chunk K/V on the device, or in pinned host memory (host), "
@@ -60,7 +60,7 @@ int cmd_plan(int argc, char** argv) {
   Args args("plan", "Prints the memory a run needs, per component and per placement, before anything is allocated.",
             {{"model", "DIR", "model directory (config.json)", ""},
              {"length", "L", "tokens, e.g. 64K or 32M", ""},
-             {"block", "N", "prefill block size", "256"}},
+             {"block", "N", "tokens per step of the forward pass (1..65536)", "256"}},
             argc, argv, 2);
   if (args.help()) {
     std::fputs(args.usage().c_str(), stdout);

@@ -168,9 +168,7 @@ void set_sweep_key(SweepSpec& s, const std::string& key, const json& v) {
     s.devices = string_list(key, v);
   } else if (key == "block") {
     s.block = static_cast<int64_t>(count_value(key, v));
-    if (s.block < 1 || s.block > kMaxStepTokens)
-      throw Error("block: must be in 1.." + std::to_string(kMaxStepTokens) + " (tokens per step of the forward pass), got " +
-                  std::to_string(s.block));
+    checked_step_tokens(s.block, "block");
   } else if (key == "haystack") {
     s.haystack = string_value(key, v);
   } else if (key == "squad") {

@@ -5,9 +5,9 @@
 // The one idea: a block of 4 warps owns 64 consecutive queries of one head and walks the keys their windows
 // cover in tiles of 64 aligned to multiples of 64 positions; each tile is staged once as bf16 and serves all
 // 64 queries (the fp32 kernel reads every key once per query), and each warp runs the online softmax of its
-// 16 rows over it with mma.cuh. Tiles are aligned to absolute positions and a row's masked keys contribute
-// exact zeros, so a query's result does not depend on which other queries share its block: streaming stays
-// exact in this mode.
+// 16 rows over it with mma.cuh. Tiles are aligned to the sequence's own (relative) positions and a row's
+// masked keys contribute exact zeros, so a query's result does not depend on which other queries share its
+// block: streaming stays exact in this mode.
 #include <cmath>
 
 #include "engine/cuda/mma.cuh"

@@ -66,7 +66,7 @@ inline unsigned blocks_for(int64_t count, int threads = kThreads) {
 // Largest head dim the attention kernels take (a lane keeps dh / 32 output values in registers) and the
 // largest top-K of retrieval (a thread keeps its K best in a local array).
 constexpr int kMaxHeadDim = 256;
-constexpr int kMaxTopK = 64;
+constexpr int kMaxTopK = kMaxPackedTopK;  // one limit for both scorers (engine/backend.h)
 // Largest retrieval head dim D_r / h_r: the scoring block keeps its query in shared memory, within the 48 KB a
 // launch gets without opting in to more.
 constexpr int kMaxRetrievalHeadDim = 48 * 1024 / 4;
@@ -153,7 +153,7 @@ void select_candidates(const Candidate* scratch, int n, int lists, const Retriev
 // scored in a packed format (bf16 rows, each head padded to a multiple of 64 dims): pack_landmarks writes it
 // (packed_landmark_bytes_tc per chunk), retrieval_tc_packed scores it, and retrieval_tc packs the visible fp32
 // landmarks into `packed` first.
-constexpr int kMaxTcHeadDim = 1024;
+constexpr int kMaxTcHeadDim = kMaxPackedHeadDim;
 bool retrieval_tc_supported(const RetrievalParams& p);
 size_t packed_landmark_bytes_tc(const RetrievalParams& p);
 void pack_landmarks(const float* landmarks, int64_t count, const RetrievalParams& p, void* packed);

@@ -25,6 +25,7 @@
 #include <cmath>
 #include <utility>
 
+#include "engine/cuda/mma.cuh"
 #include "engine/cuda/ops.cuh"
 #include "engine/cuda/topk.cuh"
 #include "engine/error.h"
@@ -54,6 +55,7 @@ constexpr int kMaxRanges = 4096;
 static_assert(kTileQ == kTileC && kCopies * 8 * kTcThreads == kTileQ * kSlice);
 static_assert(kFolders * kTileQ == kTcThreads && (kFoldChunks & (kFoldChunks - 1)) == 0 && kFoldChunks >= 32);
 static_assert(kSmemBytes <= 227 * 1024, "one block per SM must fit");
+static_assert(kSlice == kPackedDimMultiple, "the packed format (engine/backend.h) pads head dims to the slice");
 
 __host__ __device__ inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 __host__ __device__ inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
@@ -76,14 +78,6 @@ __device__ inline void ldmatrix_x4(uint32_t r[4], const void* p) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                : "r"(smem_addr(p)));
-}
-
-__device__ inline void mma_bf16(float d[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-      "{%0,%1,%2,%3};\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
 // qb (h_r, n, Dp) bf16 = qr (n, h_r, Dh) rounded, zeros in dims Dh .. Dp.
@@ -206,8 +200,8 @@ __global__ void __launch_bounds__(kTcThreads, 1)
         for (int jp = 0; jp < 4; ++jp)
 #pragma unroll
           for (int i = 0; i < 2; ++i) {
-            mma_bf16(acc[i][2 * jp], cur.a[i], cur.b[jp][0], cur.b[jp][1]);
-            mma_bf16(acc[i][2 * jp + 1], cur.a[i], cur.b[jp][2], cur.b[jp][3]);
+            mma::mma_16816(acc[i][2 * jp], cur.a[i], cur.b[jp][0], cur.b[jp][1]);
+            mma::mma_16816(acc[i][2 * jp + 1], cur.a[i], cur.b[jp][2], cur.b[jp][3]);
           }
       }
     }
@@ -306,11 +300,9 @@ std::pair<int64_t, int64_t> tc_chunks_per_range(int n, int64_t pos0, int64_t n_c
 
 }  // namespace
 
-bool retrieval_tc_supported(const RetrievalParams& p) {
-  return p.head_dim >= 1 && p.head_dim <= kMaxTcHeadDim && p.topk >= 1 && p.topk <= kMaxTopK && p.heads >= 1;
-}
+bool retrieval_tc_supported(const RetrievalParams& p) { return bf16_packed_landmark_bytes(p) > 0; }
 
-size_t packed_landmark_bytes_tc(const RetrievalParams& p) { return (size_t)p.heads * padded(p.head_dim) * 2; }
+size_t packed_landmark_bytes_tc(const RetrievalParams& p) { return bf16_packed_landmark_bytes(p); }
 
 void pack_landmarks(const float* landmarks, int64_t count, const RetrievalParams& p, void* packed) {
   if (!retrieval_tc_supported(p))
@@ -330,6 +322,8 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
                 std::to_string(kMaxTcHeadDim) + "), top-k " + std::to_string(p.topk) + " (1.." +
                 std::to_string(kMaxTopK) + ") or " + std::to_string(p.heads) + " heads (>= 1) out of range");
   if (p.chunk < 1) throw Error("cuda backend: retrieval (bf16): chunk " + std::to_string(p.chunk) + " (>= 1)");
+  if (n_chunks > INT32_MAX)
+    throw Error("cuda backend: retrieval (bf16): " + std::to_string(n_chunks) + " chunks (chunk ids are 32-bit)");
   if (n <= 0) return;
   const auto [per, ranges] = tc_chunks_per_range(n, pos0, n_chunks, p.chunk, p.heads);
   if (ranges > 65535 || p.heads > 65535)

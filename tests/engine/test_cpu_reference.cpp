@@ -289,7 +289,7 @@ TEST_P(CpuReference, StepOutsideItsRangeIsAClearError) {
       Session s(model_, o);
       FAIL() << "step_tokens " << step << " accepted";
     } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find("step_tokens must be in 1.." + std::to_string(kMaxStepTokens)), std::string::npos)
+      EXPECT_NE(std::string(e.what()).find("step_tokens: must be in 1.." + std::to_string(kMaxStepTokens)), std::string::npos)
           << e.what();
     }
   }
