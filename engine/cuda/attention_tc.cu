@@ -56,33 +56,21 @@ __global__ void __launch_bounds__(32 * kWarps)
     __syncthreads();
     if (iw >= n || base > w_hi || base + mma::kKeys - 1 < w_lo) continue;  // all masked for this warp
 
-    float s[8][4];
+    float s[8][4], mx0, mx1;
     mma::scores(qa, tile, lane, s);
-    float mx0 = -INFINITY, mx1 = -INFINITY;
-#pragma unroll
-    for (int nn = 0; nn < 8; ++nn)
-#pragma unroll
-      for (int e = 0; e < 2; ++e) {
-        const int64_t kp = base + nn * 8 + 2 * t + e;
-        s[nn][e] = v0 && kp >= lo0 && kp <= p0 ? s[nn][e] * scale_log2 : -INFINITY;
-        s[nn][2 + e] = v1 && kp >= lo1 && kp <= p1 ? s[nn][2 + e] * scale_log2 : -INFINITY;
-        mx0 = fmaxf(mx0, s[nn][e]);
-        mx1 = fmaxf(mx1, s[nn][2 + e]);
-      }
+    mma::mask_and_scale(s, lane, scale_log2, [=](int key, int half) {
+      const int64_t kp = base + key;
+      return half ? v1 && kp >= lo1 && kp <= p1 : v0 && kp >= lo0 && kp <= p0;
+    }, mx0, mx1);
     const float n0 = fmaxf(m0, mma::quad_max(mx0)), n1 = fmaxf(m1, mma::quad_max(mx1));
     // A row with nothing visible yet keeps m = -inf; subtract 0 then so that exp2 gives 0, not NaN.
     const float u0 = n0 == -INFINITY ? 0.f : n0, u1 = n1 == -INFINITY ? 0.f : n1;
     const float c0 = exp2f(m0 - u0), c1 = exp2f(m1 - u1);
     m0 = n0, m1 = n1;
-    float sum0 = 0.f, sum1 = 0.f;
+    float sum0, sum1;
+    mma::exp2_rows(s, u0, u1, sum0, sum1);
 #pragma unroll
-    for (int nn = 0; nn < 8; ++nn) {
-      s[nn][0] = exp2f(s[nn][0] - u0), s[nn][1] = exp2f(s[nn][1] - u0);
-      s[nn][2] = exp2f(s[nn][2] - u1), s[nn][3] = exp2f(s[nn][3] - u1);
-      sum0 += s[nn][0] + s[nn][1];
-      sum1 += s[nn][2] + s[nn][3];
-      o[nn][0] *= c0, o[nn][1] *= c0, o[nn][2] *= c1, o[nn][3] *= c1;
-    }
+    for (int nn = 0; nn < 8; ++nn) o[nn][0] *= c0, o[nn][1] *= c0, o[nn][2] *= c1, o[nn][3] *= c1;
     l0 = l0 * c0 + sum0, l1 = l1 * c1 + sum1;
     mma::accumulate(s, tile, lane, o);
   }

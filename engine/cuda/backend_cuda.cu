@@ -334,7 +334,7 @@ class CudaBackend final : public Backend {
   }
   // bf16 mode: landmarks packed for the tensor-core scorer (retrieval_tc.cu).
   size_t packed_landmark_bytes(const RetrievalParams& p) const override {
-    return bf16_mode_ && cuda::retrieval_tc_supported(p) ? cuda::packed_landmark_bytes_tc(p) : 0;
+    return bf16_mode_ ? bf16_packed_landmark_bytes(p) : 0;
   }
   void pack_landmarks(const float* landmarks, int64_t count, const RetrievalParams& p, void* packed) override {
     if (!packed_landmark_bytes(p)) Backend::pack_landmarks(landmarks, count, p, packed);  // throws

@@ -78,28 +78,12 @@ __global__ void __launch_bounds__(kThreadsTc)
       if (sel[warp * K + k] == chunk) slot = k;
     if (slot < 0) continue;
 
-    float s[8][4];
+    float s[8][4], mx0, mx1;
     mma::scores(qa, tile, lane, s);
-    float mx0 = -INFINITY, mx1 = -INFINITY;
-#pragma unroll
-    for (int nn = 0; nn < 8; ++nn)
-#pragma unroll
-      for (int e = 0; e < 2; ++e) {
-        const bool key = nn * 8 + 2 * t + e < p.chunk;
-        s[nn][e] = key ? s[nn][e] * scale_log2 : -INFINITY;
-        s[nn][2 + e] = key ? s[nn][2 + e] * scale_log2 : -INFINITY;
-        mx0 = fmaxf(mx0, s[nn][e]);
-        mx1 = fmaxf(mx1, s[nn][2 + e]);
-      }
+    mma::mask_and_scale(s, lane, scale_log2, [=](int key, int) { return key < p.chunk; }, mx0, mx1);
     mx0 = mma::quad_max(mx0), mx1 = mma::quad_max(mx1);
-    float sum0 = 0.f, sum1 = 0.f, o[8][4] = {};
-#pragma unroll
-    for (int nn = 0; nn < 8; ++nn) {
-      s[nn][0] = exp2f(s[nn][0] - mx0), s[nn][1] = exp2f(s[nn][1] - mx0);
-      s[nn][2] = exp2f(s[nn][2] - mx1), s[nn][3] = exp2f(s[nn][3] - mx1);
-      sum0 += s[nn][0] + s[nn][1];
-      sum1 += s[nn][2] + s[nn][3];
-    }
+    float sum0, sum1, o[8][4] = {};
+    mma::exp2_rows(s, mx0, mx1, sum0, sum1);
     mma::accumulate(s, tile, lane, o);
     // Per-chunk normalization; the null key (logit 0) adds exp(0 - m) to the denominator.
     sum0 = mma::quad_sum(sum0), sum1 = mma::quad_sum(sum1);

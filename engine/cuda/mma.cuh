@@ -12,6 +12,7 @@
 
 #include <cuda_bf16.h>
 
+#include <cmath>
 #include <cstdint>
 
 namespace hsa::cuda::mma {
@@ -110,6 +111,37 @@ __device__ inline void accumulate(const float p[8][4], const Tile& tile, int lan
       const __nv_bfloat16* vr = &tile.vt[n * 8 + g][kk * 16 + 2 * t];
       mma_16816(o[n], pa, *reinterpret_cast<const uint32_t*>(vr), *reinterpret_cast<const uint32_t*>(vr + 8));
     }
+  }
+}
+
+// Scores of a tile (layout of scores()) times scale_log2 where keep(key, half) holds, -inf elsewhere (key =
+// 0..63 the tile's column, half 0 for row g and 1 for row g + 8); mx0 / mx1 get this lane's maxima of the two
+// rows.
+template <class Keep>
+__device__ inline void mask_and_scale(float s[8][4], int lane, float scale_log2, Keep keep, float& mx0, float& mx1) {
+  const int t = lane & 3;
+  mx0 = mx1 = -INFINITY;
+#pragma unroll
+  for (int n = 0; n < 8; ++n)
+#pragma unroll
+    for (int e = 0; e < 2; ++e) {
+      const int key = n * 8 + 2 * t + e;
+      s[n][e] = keep(key, 0) ? s[n][e] * scale_log2 : -INFINITY;
+      s[n][2 + e] = keep(key, 1) ? s[n][2 + e] * scale_log2 : -INFINITY;
+      mx0 = fmaxf(mx0, s[n][e]);
+      mx1 = fmaxf(mx1, s[n][2 + e]);
+    }
+}
+
+// s = exp2(s - u) for rows g (u0) and g + 8 (u1); sum0 / sum1 get this lane's sums of the two rows.
+__device__ inline void exp2_rows(float s[8][4], float u0, float u1, float& sum0, float& sum1) {
+  sum0 = sum1 = 0.f;
+#pragma unroll
+  for (int n = 0; n < 8; ++n) {
+    s[n][0] = exp2f(s[n][0] - u0), s[n][1] = exp2f(s[n][1] - u0);
+    s[n][2] = exp2f(s[n][2] - u1), s[n][3] = exp2f(s[n][3] - u1);
+    sum0 += s[n][0] + s[n][1];
+    sum1 += s[n][2] + s[n][3];
   }
 }
 

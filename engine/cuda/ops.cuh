@@ -151,11 +151,10 @@ void select_candidates(const Candidate* scratch, int n, int lists, const Retriev
 // The same selection with bf16 scores on the tensor cores (queries and landmarks rounded to bf16, fp32
 // accumulation), fused with the top-K; then select_candidates. Head dims up to kMaxTcHeadDim. Landmarks are
 // scored in a packed format (bf16 rows, each head padded to a multiple of 64 dims): pack_landmarks writes it
-// (packed_landmark_bytes_tc per chunk), retrieval_tc_packed scores it, and retrieval_tc packs the visible fp32
-// landmarks into `packed` first.
+// (bf16_packed_landmark_bytes per chunk, engine/backend.h), retrieval_tc_packed scores it, and retrieval_tc
+// packs the visible fp32 landmarks into `packed` first.
 constexpr int kMaxTcHeadDim = kMaxPackedHeadDim;
 bool retrieval_tc_supported(const RetrievalParams& p);
-size_t packed_landmark_bytes_tc(const RetrievalParams& p);
 void pack_landmarks(const float* landmarks, int64_t count, const RetrievalParams& p, void* packed);
 void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packed, int64_t n_chunks,
                          const RetrievalParams& p, Scratch& work, int32_t* ids, float* weights);

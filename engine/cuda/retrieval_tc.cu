@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <utility>
 
 #include "engine/cuda/mma.cuh"
@@ -302,12 +303,18 @@ std::pair<int64_t, int64_t> tc_chunks_per_range(int n, int64_t pos0, int64_t n_c
 
 bool retrieval_tc_supported(const RetrievalParams& p) { return bf16_packed_landmark_bytes(p) > 0; }
 
-size_t packed_landmark_bytes_tc(const RetrievalParams& p) { return bf16_packed_landmark_bytes(p); }
+namespace {
+// Parameters the packed format and the scorer take; else hsa::Error naming the op and the limits.
+void check_tc_params(const RetrievalParams& p, const std::string& op) {
+  if (!retrieval_tc_supported(p))
+    throw Error("cuda backend: " + op + ": head dim " + std::to_string(p.head_dim) + " (1.." +
+                std::to_string(kMaxTcHeadDim) + "), top-k " + std::to_string(p.topk) + " (1.." +
+                std::to_string(kMaxTopK) + ") or " + std::to_string(p.heads) + " heads (>= 1) out of range");
+}
+}  // namespace
 
 void pack_landmarks(const float* landmarks, int64_t count, const RetrievalParams& p, void* packed) {
-  if (!retrieval_tc_supported(p))
-    throw Error("cuda backend: pack_landmarks: head dim " + std::to_string(p.head_dim) + " outside 1.." +
-                std::to_string(kMaxTcHeadDim));
+  check_tc_params(p, "pack_landmarks");
   const int64_t elems = count * p.heads * padded(p.head_dim);
   if (elems <= 0) return;
   pack_landmarks_kernel<<<blocks_for(elems), kThreads>>>(landmarks, count, p.heads, p.head_dim, padded(p.head_dim),
@@ -317,10 +324,7 @@ void pack_landmarks(const float* landmarks, int64_t count, const RetrievalParams
 
 void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packed, int64_t n_chunks,
                          const RetrievalParams& p, Scratch& work, int32_t* ids, float* weights) {
-  if (!retrieval_tc_supported(p))
-    throw Error("cuda backend: retrieval (bf16): head dim " + std::to_string(p.head_dim) + " (1.." +
-                std::to_string(kMaxTcHeadDim) + "), top-k " + std::to_string(p.topk) + " (1.." +
-                std::to_string(kMaxTopK) + ") or " + std::to_string(p.heads) + " heads (>= 1) out of range");
+  check_tc_params(p, "retrieval (bf16)");
   if (p.chunk < 1) throw Error("cuda backend: retrieval (bf16): chunk " + std::to_string(p.chunk) + " (>= 1)");
   if (n_chunks > INT32_MAX)
     throw Error("cuda backend: retrieval (bf16): " + std::to_string(n_chunks) + " chunks (chunk ids are 32-bit)");
@@ -355,13 +359,10 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
 
 void retrieval_tc(const float* qr, int n, int64_t pos0, const float* landmarks, int64_t n_chunks,
                   const RetrievalParams& p, Scratch& work, Scratch& packed, int32_t* ids, float* weights) {
-  if (!retrieval_tc_supported(p)) {
-    retrieval_tc_packed(qr, n, pos0, nullptr, n_chunks, p, work, ids, weights);  // throws the error
-    return;
-  }
+  check_tc_params(p, "retrieval (bf16)");
   // Only the chunks some query of this call can see.
   const int64_t visible = n > 0 && p.chunk > 0 ? std::max<int64_t>(0, std::min<int64_t>((pos0 + n - 1) / p.chunk, n_chunks)) : 0;
-  void* lb = packed.get(std::max<size_t>(1, (size_t)visible * packed_landmark_bytes_tc(p)), "retrieval (bf16 landmark packing)");
+  void* lb = packed.get(std::max<size_t>(1, (size_t)visible * bf16_packed_landmark_bytes(p)), "retrieval (bf16 landmark packing)");
   pack_landmarks(landmarks, visible, p, lb);
   retrieval_tc_packed(qr, n, pos0, lb, n_chunks, p, work, ids, weights);
 }

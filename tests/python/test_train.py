@@ -224,7 +224,7 @@ def test_evidence_chunks_hold_the_evidence(data):
     """The markers of the datasets locate the evidence: the queried needle's span holds the answer's digits, and
     the chunks marked as evidence are exactly the ones that span touches."""
     ds = TokenDatasets(data["paths"])
-    assert ds.has_evidence()
+    assert not ds.files_without_markers()
     S = TINY["hsa"]["chunk_size"]
     rows = [r for r in ds.rows_train if r.task == "niah_single_1"][:8]
     for r in rows:

@@ -102,10 +102,6 @@ class TokenDatasets:
         """Paths of the files that carry no markers (written before `hsa generate` stored them)."""
         return [p for p, f in zip(self.paths, self.files) if f["evidence"] is None]
 
-    def has_evidence(self) -> bool:
-        """Whether every file carries markers."""
-        return not self.files_without_markers()
-
     def evidence(self, row: Row):
         """[(token_pos, token_len)] of the row's evidence markers; None when its file has no markers."""
         ev = self.files[row.file]["evidence"]
