@@ -16,7 +16,8 @@
 //                        one step
 //   op/retrieval/M/L     Backend::retrieval, the last step of an L-token context against L/S landmarks,
 //                        M = bf16 (tensor-core scorer, backend cuda, on landmarks packed beforehand as the
-//                        Session keeps them: Backend::retrieval_packed) or fp32 (backend cuda-fp32)
+//                        Session keeps them: Backend::retrieval_packed; the wgmma kernel on sm_90a), bf16-mma
+//                        (the same with the mma.sync kernel, HSA_CUDA_SCORER=mma) or fp32 (backend cuda-fp32)
 //   op/chunk_attention/M/P/L  Backend::chunk_attention, one step of queries, K chunks of S keys each out of
 //                        L/S chunks, M = bf16 (tensor cores, chunk_attention_tc.cu) or fp32, P = random (every
 //                        token its own chunks) or local (the tokens of a chunk-sized run choose among the same
@@ -592,9 +593,24 @@ double sum_chunks_visible(int64_t t0, int64_t t1, int S, int64_t cap) {
   return sum;
 }
 
-// bf16: the tensor-core scorer of retrieval_tc.cu; else the fp32 one of retrieval.cu.
-void BM_Retrieval(benchmark::State& state, int64_t L, bool bf16) {
+// bf16: the tensor-core scorer of retrieval_tc.cu (the kernel it picks: wgmma on sm_90a); mma: the same with
+// HSA_CUDA_SCORER=mma (the mma.sync kernel, for the ratio between the two); else the fp32 one of retrieval.cu.
+void BM_Retrieval(benchmark::State& state, int64_t L, bool bf16, bool mma) {
   guarded(state, [&](benchmark::State& st) {
+    struct ScorerChoice {  // HSA_CUDA_SCORER for this row only
+      std::string before;
+      bool had = false, set = false;
+      explicit ScorerChoice(bool on) : set(on) {
+        if (!on) return;
+        if (const char* e = std::getenv("HSA_CUDA_SCORER")) before = e, had = true;
+        setenv("HSA_CUDA_SCORER", "mma", 1);
+      }
+      ~ScorerChoice() {
+        if (!set) return;
+        if (had) setenv("HSA_CUDA_SCORER", before.c_str(), 1);
+        else unsetenv("HSA_CUDA_SCORER");
+      }
+    } choice(mma);
     const hsa::ModelConfig cfg = paper_hsa();
     const hsa::HsaConfig& h = *cfg.hsa;
     const int n = step_tokens(), Dr = h.retrieval_dim, hr = h.retrieval_heads(), S = h.chunk_size, K = h.topk;
@@ -872,8 +888,9 @@ void register_all() {
         ->Iterations(op_reps)->UseManualTime()->Unit(benchmark::kMillisecond);
   }
   for (int64_t L : env_lengths("HSA_BENCH_LENGTHS", "4096 65536 1048576")) {
-    for (bool bf16 : {true, false})
-      RegisterBenchmark((std::string("op/retrieval/") + (bf16 ? "bf16/" : "fp32/") + len_name(L)).c_str(), BM_Retrieval, L, bf16)
+    for (const char* mode : {"bf16", "bf16-mma", "fp32"})
+      RegisterBenchmark((std::string("op/retrieval/") + mode + "/" + len_name(L)).c_str(), BM_Retrieval, L,
+                        std::string(mode) != "fp32", std::string(mode) == "bf16-mma")
           ->Iterations(op_reps)->UseManualTime()->Unit(benchmark::kMillisecond);
     for (bool bf16 : {true, false})
       for (bool local : {false, true})

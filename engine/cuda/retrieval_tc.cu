@@ -23,12 +23,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <utility>
 
 #include "engine/cuda/mma.cuh"
 #include "engine/cuda/ops.cuh"
 #include "engine/cuda/topk.cuh"
+#include "engine/cuda/wgmma.cuh"
 #include "engine/error.h"
 
 namespace hsa::cuda {
@@ -49,9 +51,6 @@ constexpr size_t kScoreBytes = sizeof(float) * kTileQ * kScoreLd;
 constexpr size_t kSmemBytes = sizeof(__nv_bfloat16) * kStages * kStageElems + kScoreBytes +
                               (sizeof(float) + sizeof(int32_t)) * kBuf * kTcThreads;
 constexpr int kCopies = kTileQ * kSlice / 8 / kTcThreads;  // 16-byte copies per thread per operand and slice
-constexpr int kMinChunksPerRange = kTileC;  // a block's range: whole score tiles
-constexpr int kWavesTarget = 2;             // blocks for about this many waves of one block per SM: long
-                                            // ranges keep each thread's list warm (fewer insertions)
 constexpr int kMaxRanges = 4096;
 static_assert(kTileQ == kTileC && kCopies * 8 * kTcThreads == kTileQ * kSlice);
 static_assert(kFolders * kTileQ == kTcThreads && (kFoldChunks & (kFoldChunks - 1)) == 0 && kFoldChunks >= 32);
@@ -271,6 +270,163 @@ __global__ void __launch_bounds__(kTcThreads, 1)
   for (int k = 0; k < K; ++k) out[k] = k < mine.kept ? Candidate{mine.s[k], mine.c[k]} : Candidate{-INFINITY, -1};
 }
 
+// ---- sm_90a: the same first stage on wgmma ------------------------------------------------------------------
+// A block of 2 warpgroups owns 128 queries (64 per warpgroup) and walks its range in tiles of 256 chunks:
+// per 64-dim slice, each warpgroup issues four asynchronous m64n256k16 MMAs that read the query and landmark
+// slices straight from shared memory (wgmma.cuh: 128-byte swizzle), so no fragment passes through registers
+// and the tile's 64 x 256 fp32 scores stay in the accumulator registers (128 per thread). Slices stream in
+// with cp.async, kWgAhead slices ahead of the one being multiplied, into kWgStages stages: a stage is
+// refilled only after a barrier that every thread reaches after waiting for the MMAs that read it. The fold
+// reads the scores where they are: a thread holds 64 scores of each of its two rows (quad lane t: columns
+// 8 j + 2 t, + 1), keeps one top-K list per row, and skips a row of the tile in one comparison of its
+// largest score with the list's bar (a max over 64 registers), which is how most rows of most tiles go once
+// the lists are warm. A query thus has four lists per range (the quad's), merged by select_candidates.
+constexpr int kWgTileQ = 128;
+constexpr int kWgTileC = 256;
+constexpr int kWgThreads = 256;
+constexpr int kWgStages = 4;
+constexpr int kWgAhead = kWgStages - 2;  // the stage refilled at slice s was read by the MMAs of slice s - 2
+static_assert(kWgAhead >= 1, "at least one slice in flight");
+constexpr int kWgLists = 4;              // lists per query and range: the 4 threads of a quad
+constexpr int kWgStageBytes = (kWgTileQ + kWgTileC) * wgmma::kRowBytes;
+constexpr size_t kWgSmemBytes = (size_t)kWgStages * kWgStageBytes + wgmma::kGroupBytes;  // + alignment slack
+constexpr int kWgCopies = kWgStageBytes / 16 / kWgThreads;
+static_assert(kWgCopies * 16 * kWgThreads == kWgStageBytes && kWgStageBytes % wgmma::kGroupBytes == 0);
+static_assert(kWgSmemBytes <= 227 * 1024, "one block per SM must fit");
+static_assert(wgmma::kRowBytes == kSlice * 2, "a pipeline slice is one swizzled row");
+
+// The fold of one row (half h: the thread's row g or g + 8 of its warp) of a 256-chunk tile at chunk c0:
+// columns < lim are visible to the row.
+template <int h>
+__device__ inline void fold_wg_row(const float (&d)[128], int t, int lim, int32_t c0, float scale, int K, TopK& list,
+                                   float& bar_s, int32_t& bar_c) {
+  if (lim >= kWgTileC) {
+    float m = -INFINITY;
+#pragma unroll
+    for (int j = 0; j < kWgTileC / 8; ++j) m = fmaxf(m, fmaxf(d[4 * j + 2 * h], d[4 * j + 2 * h + 1]));
+    if (m * scale < bar_s) return;  // (rounding is monotonic: no score of the row reaches the bar)
+  }
+#pragma unroll
+  for (int j = 0; j < kWgTileC / 8; ++j)
+#pragma unroll
+    for (int e = 0; e < 2; ++e) {
+      const int col = 8 * j + 2 * t + e;
+      const float sc = d[4 * j + 2 * h + e] * scale;
+      if (col < lim && sc >= bar_s && better(sc, c0 + col, bar_s, bar_c)) {
+        list.insert(sc, c0 + col, K);
+        if (list.kept == K) bar_s = list.s[K - 1], bar_c = list.c[K - 1];
+      }
+    }
+}
+
+// grid (query tiles, chunk ranges, retrieval heads), as score_tc_kernel; lists kWgLists per query and range.
+__global__ void __launch_bounds__(kWgThreads, 1)
+    score_wgmma_kernel(const __nv_bfloat16* qb, int n, int64_t pos0, const __nv_bfloat16* lb, int64_t n_chunks,
+                       RetrievalParams p, float scale, int64_t chunks_per_range, Candidate* scratch) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  extern __shared__ unsigned char smem_raw[];  // kWgSmemBytes: kWgStages x (queries 128 rows, chunks 256 rows)
+  const uint32_t raw = smem_addr(smem_raw);
+  const uint32_t base = (raw + wgmma::kGroupBytes - 1) & ~(uint32_t)(wgmma::kGroupBytes - 1);
+  unsigned char* stages = smem_raw + (base - raw);
+
+  const int Dp = padded(p.head_dim), hr = p.heads, K = p.topk, slices = Dp / kSlice;
+  const int tid = threadIdx.x, wg = tid / 128, lane = tid & 31, g = lane >> 2, t = lane & 3;
+  const int r = blockIdx.z, q0 = blockIdx.x * kWgTileQ;
+  const int64_t range = blockIdx.y, ranges = gridDim.y;
+  const __nv_bfloat16* qrows = qb + ((int64_t)r * n + q0) * Dp;
+  const int row0 = 64 * wg + 16 * ((tid % 128) / 32) + g;  // the thread's rows: row0 and row0 + 8
+
+  const int64_t last_t = pos0 + (q0 + kWgTileQ < n ? q0 + kWgTileQ : n) - 1;
+  const int64_t tile_visible = min64(last_t / p.chunk, n_chunks);
+  const int64_t begin = range * chunks_per_range;
+  const int64_t end = min64(begin + chunks_per_range, tile_visible);
+  int64_t my_end[2];
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const int q = q0 + row0 + 8 * h;
+    my_end[h] = q < n ? min64(min64((pos0 + q) / p.chunk, n_chunks), end) : begin;
+  }
+  auto write_lists = [&](const TopK* lists) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int q = q0 + row0 + 8 * h;
+      if (q >= n) continue;
+      Candidate* out = scratch + ((((int64_t)q * hr + r) * ranges + range) * kWgLists + t) * K;
+      for (int k = 0; k < K; ++k)
+        out[k] = lists && k < lists[h].kept ? Candidate{lists[h].s[k], lists[h].c[k]} : Candidate{-INFINITY, -1};
+    }
+  };
+  if (begin >= end) {
+    write_lists(nullptr);
+    return;
+  }
+  const int tiles = (int)((end - begin + kWgTileC - 1) / kWgTileC);
+
+  // The stream of slices, (tile, slice) in order; slice `issued` goes to stage issued % kWgStages. Row i of a
+  // stage: query i (i < 128) or chunk c0 + i - 128, each 128 bytes of dims k0 .. k0 + 63, swizzled.
+  int next_tile = 0, next_slice = 0, issued = 0;
+  auto issue = [&]() {
+    if (next_tile < tiles) {
+      const int64_t c0 = begin + (int64_t)next_tile * kWgTileC;
+      const int k0 = next_slice * kSlice;
+      unsigned char* st = stages + (issued % kWgStages) * kWgStageBytes;
+#pragma unroll
+      for (int i = 0; i < kWgCopies; ++i) {
+        const int idx = tid + i * kWgThreads, row = idx / 8, piece = idx % 8;
+        const void* src = qrows;
+        bool valid;
+        if (row < kWgTileQ) {
+          valid = q0 + row < n;
+          if (valid) src = qrows + (int64_t)row * Dp + k0 + 8 * piece;
+        } else {
+          const int64_t c = c0 + row - kWgTileQ;
+          valid = c < end;
+          if (valid) src = lb + (c * hr + r) * Dp + k0 + 8 * piece;
+        }
+        cp_async16(st + wgmma::swizzle128(row, piece), src, valid);
+      }
+      if (++next_slice == slices) next_slice = 0, ++next_tile;
+    }
+    ++issued;
+    cp_async_commit();  // an empty group past the end keeps the group count uniform
+  };
+  for (int i = 0; i < kWgAhead; ++i) issue();
+
+  TopK lists[2];
+  float bar_s[2] = {-INFINITY, -INFINITY};
+  int32_t bar_c[2] = {-1, -1};
+  float acc[128];
+  int s = 0;  // slices consumed
+  for (int tile = 0; tile < tiles; ++tile) {
+    for (int slice = 0; slice < slices; ++slice, ++s) {
+      cp_async_wait<kWgAhead - 1>();  // slice s has landed (this thread's copies) ...
+      wgmma::fence_shared();          // ... visible to the tensor cores' reads ...
+      __syncthreads();                // ... for every thread's copies; the MMAs of slice s - 2 are done
+      issue();
+      const uint32_t st = base + (uint32_t)((s % kWgStages) * kWgStageBytes);
+      const uint32_t a = st + (uint32_t)(64 * wg * wgmma::kRowBytes), b = st + (uint32_t)(kWgTileQ * wgmma::kRowBytes);
+      wgmma::pin(acc);
+      wgmma::fence();
+#pragma unroll
+      for (int kk = 0; kk < kSlice / 16; ++kk)
+        wgmma::mma_m64n256k16(acc, wgmma::descriptor(a + 32 * kk), wgmma::descriptor(b + 32 * kk), slice > 0 || kk > 0);
+      wgmma::commit();
+      wgmma::pin(acc);
+      wgmma::wait<1>();
+    }
+    wgmma::wait<0>();
+    wgmma::pin(acc);
+    const int64_t c0 = begin + (int64_t)tile * kWgTileC;
+    fold_wg_row<0>(acc, t, (int)max64(0, min64(kWgTileC, my_end[0] - c0)), (int32_t)c0, scale, K, lists[0], bar_s[0], bar_c[0]);
+    fold_wg_row<1>(acc, t, (int)max64(0, min64(kWgTileC, my_end[1] - c0)), (int32_t)c0, scale, K, lists[1], bar_s[1], bar_c[1]);
+  }
+  cp_async_wait<0>();
+  write_lists(lists);
+#else
+  __trap();  // compiled for another architecture: wgmma_scorer_usable() is false there
+#endif
+}
+
 // Streaming multiprocessors of the current device (asked once per process: one device, the backend's).
 int sm_count() {
   static const int n = [] {
@@ -283,20 +439,55 @@ int sm_count() {
   return n;
 }
 
-// (chunks per range, ranges) of the first stage for this call: ranges enough for about kWavesTarget waves of
-// blocks (one per SM at a time) over the query tiles and heads, at most kMaxRanges, in whole score tiles.
-// Longer ranges mean fewer candidate lists to merge and lists that stay warm; a 256-token step has only 2
-// query tiles per head, a 4096-token step 32.
-std::pair<int64_t, int64_t> tc_chunks_per_range(int n, int64_t pos0, int64_t n_chunks, int chunk, int heads) {
-  if (n <= 0 || chunk < 1) return {kMinChunksPerRange, 1};
+// (chunks per range, ranges) of the first stage for this call, for a kernel of tile_q queries x tile_c chunks
+// per block and one block per SM at a time: the split that minimizes waves x (score tiles per range + one), the
+// one standing for a range's fixed costs (filling the pipeline, the first tiles that fill the lists, writing
+// them). Fewer ranges win ties: fewer candidate lists to merge.
+std::pair<int64_t, int64_t> chunks_per_range(int n, int64_t pos0, int64_t n_chunks, int chunk, int heads, int tile_q,
+                                             int tile_c) {
+  if (n <= 0 || chunk < 1) return {tile_c, 1};
   const int64_t last_t = pos0 + n - 1;
-  const int64_t visible = std::min<int64_t>(last_t / chunk, n_chunks);
-  const int64_t q_tiles = (int64_t)(n + kTileQ - 1) / kTileQ * std::max(1, heads);
-  const int64_t want = std::max<int64_t>(1, ((int64_t)kWavesTarget * sm_count() + q_tiles - 1) / q_tiles);
-  int64_t per = std::max<int64_t>({kMinChunksPerRange, (visible + want - 1) / want, (visible + kMaxRanges - 1) / kMaxRanges});
-  per = (per + kTileC - 1) / kTileC * kTileC;
-  const int64_t ranges = std::max<int64_t>(1, (visible + per - 1) / per);
-  return {per, ranges};
+  const int64_t visible = std::max<int64_t>(1, std::min<int64_t>(last_t / chunk, n_chunks));
+  const int64_t q_tiles = (int64_t)(n + tile_q - 1) / tile_q * std::max(1, heads);
+  const int64_t sms = sm_count(), max_tiles = (visible + tile_c - 1) / tile_c;
+  int64_t best_per = max_tiles * tile_c, best_ranges = 1;
+  double best_cost = INFINITY;
+  for (int64_t want = 1; want <= std::min<int64_t>(max_tiles, kMaxRanges); ++want) {
+    const int64_t per = (max_tiles + want - 1) / want * tile_c;
+    const int64_t ranges = (visible + per - 1) / per;
+    if (ranges != want) continue;  // the same split as a smaller count
+    const int64_t waves = (q_tiles * ranges + sms - 1) / sms;
+    const double cost = (double)waves * ((double)per / tile_c + 1.0);
+    if (cost < best_cost) best_cost = cost, best_per = per, best_ranges = ranges;
+  }
+  return {best_per, best_ranges};
+}
+
+// Whether score_wgmma_kernel runs here: an sm_90 device and a build that compiled the kernel for it (sm_90a).
+// HSA_CUDA_SCORER=mma (or wgmma, or auto) chooses explicitly: the tests and the benchmark run both kernels.
+bool use_wgmma() {
+  static const bool usable = [] {
+    int dev = 0, major = 0, minor = 0;
+    check(cudaGetDevice(&dev), "retrieval (bf16)", "cudaGetDevice");
+    check(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev), "retrieval (bf16)",
+          "cudaDeviceGetAttribute (compute capability)");
+    check(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev), "retrieval (bf16)",
+          "cudaDeviceGetAttribute (compute capability)");
+    cudaFuncAttributes attr{};
+    check(cudaFuncGetAttributes(&attr, score_wgmma_kernel), "retrieval (bf16)", "cudaFuncGetAttributes");
+    return major == 9 && minor == 0 && attr.binaryVersion == 90;
+  }();
+  const char* env = std::getenv("HSA_CUDA_SCORER");
+  const std::string choice = env ? env : "";
+  if (choice.empty() || choice == "auto") return usable;
+  if (choice == "mma") return false;
+  if (choice == "wgmma") {
+    if (!usable)
+      throw Error("HSA_CUDA_SCORER=wgmma: the wgmma scorer needs an sm_90 GPU and a build for sm_90a "
+                  "(CMAKE_CUDA_ARCHITECTURES=90a)");
+    return true;
+  }
+  throw Error("HSA_CUDA_SCORER '" + choice + "': expected auto, wgmma or mma");
 }
 
 }  // namespace
@@ -329,11 +520,13 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
   if (n_chunks > INT32_MAX)
     throw Error("cuda backend: retrieval (bf16): " + std::to_string(n_chunks) + " chunks (chunk ids are 32-bit)");
   if (n <= 0) return;
-  const auto [per, ranges] = tc_chunks_per_range(n, pos0, n_chunks, p.chunk, p.heads);
+  const bool wg = use_wgmma();
+  const auto [per, ranges] = chunks_per_range(n, pos0, n_chunks, p.chunk, p.heads, wg ? kWgTileQ : kTileQ,
+                                              wg ? kWgTileC : kTileC);
   if (ranges > 65535 || p.heads > 65535)
     throw Error("cuda backend: retrieval (bf16): grid of " + std::to_string(ranges) + " ranges x " +
                 std::to_string(p.heads) + " heads exceeds 65535");
-  const int lists = (int)(kFolders * ranges);
+  const int lists = (int)((wg ? kWgLists : kFolders) * ranges);
   const int Dp = padded(p.head_dim);
   // One work space: the candidates, then the packed bf16 queries (16-byte aligned).
   const size_t cand_bytes = ((size_t)n * p.heads * lists * p.topk * sizeof(Candidate) + 255) / 256 * 256;
@@ -344,15 +537,22 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
   pack_queries_kernel<<<blocks_for(q_elems), kThreads>>>(qr, n, p.heads, p.head_dim, Dp, qb);
   check_launch("retrieval (bf16 query packing)");
   const float scale = (float)(1.0 / std::sqrt((double)p.head_dim));
-  const dim3 grid((unsigned)((n + kTileQ - 1) / kTileQ), (unsigned)ranges, (unsigned)p.heads);
+  const auto* lb = static_cast<const __nv_bfloat16*>(packed);
   static const bool smem_set = [] {  // once per process (one device: the backend's)
     check(cudaFuncSetAttribute(score_tc_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kSmemBytes),
+          "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
+    check(cudaFuncSetAttribute(score_wgmma_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kWgSmemBytes),
           "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
     return true;
   }();
   (void)smem_set;
-  score_tc_kernel<<<grid, kTcThreads, kSmemBytes>>>(qb, n, pos0, static_cast<const __nv_bfloat16*>(packed), n_chunks,
-                                                     p, scale, per, scratch);
+  if (wg) {
+    const dim3 grid((unsigned)((n + kWgTileQ - 1) / kWgTileQ), (unsigned)ranges, (unsigned)p.heads);
+    score_wgmma_kernel<<<grid, kWgThreads, kWgSmemBytes>>>(qb, n, pos0, lb, n_chunks, p, scale, per, scratch);
+  } else {
+    const dim3 grid((unsigned)((n + kTileQ - 1) / kTileQ), (unsigned)ranges, (unsigned)p.heads);
+    score_tc_kernel<<<grid, kTcThreads, kSmemBytes>>>(qb, n, pos0, lb, n_chunks, p, scale, per, scratch);
+  }
   check_launch("retrieval (bf16 scoring)");
   select_candidates(scratch, n, lists, p, ids, weights);
 }

@@ -945,17 +945,74 @@ TEST_F(CudaBf16Ops, LinearMultipliesBf16Matrices) {
   EXPECT_GT(rel(down(yd, want.size()), want), 1e-4) << "the bf16 matrix gave the fp32 product";
 }
 
-TEST_F(CudaBf16Ops, RetrievalSelectsTheChunksOfRoundedScores) {
+std::vector<RetrievalCase> bf16_retrieval_cases() {
   std::vector<RetrievalCase> cases = kRetrievalCases;
   cases.push_back({300, 2500 * 16, 2600, 1, 256, 16, 8, true});  // 3 query tiles, several chunk ranges, Dh of hsa-tiny
   cases.push_back({70, 1200 * 64, 1300, 3, 36, 64, 8, false});   // head dim neither a multiple of 4 nor of 16
   cases.push_back({65, 700 * 64 + 30, 800, 1, 1024, 64, 8, true}); // the paper's D_r
   cases.push_back({1, 5, 0, 1, 64, 4, 8, true});                  // no chunk in memory yet
-  // Blocks that walk several score tiles (a range of more than 128 chunks: past about 4M tokens in a
-  // 256-token step), and past 2^19 chunks.
+  // Blocks that walk several score tiles (a range of more than 256 chunks), and past 2^19 chunks.
   cases.push_back({1, 200001, 200000, 1, 16, 1, 8, true});
   cases.push_back({256, 600000, 600000, 1, 16, 1, 8, false});
-  check_retrieval(cases, true);
+  cases.push_back({129, 40000 * 16 + 7, 40000, 2, 128, 16, 5, true});  // a query tile of one row, 2 heads
+  return cases;
+}
+
+// HSA_CUDA_SCORER for one scope.
+class ScorerChoice {
+ public:
+  explicit ScorerChoice(const char* value) {
+    if (const char* e = std::getenv("HSA_CUDA_SCORER")) before_ = e, had_ = true;
+    setenv("HSA_CUDA_SCORER", value, 1);
+  }
+  ~ScorerChoice() {
+    if (had_) setenv("HSA_CUDA_SCORER", before_.c_str(), 1);
+    else unsetenv("HSA_CUDA_SCORER");
+  }
+
+ private:
+  std::string before_;
+  bool had_ = false;
+};
+
+// The kernel the backend picks (wgmma on sm_90a builds and GPUs, else mma.sync).
+TEST_F(CudaBf16Ops, RetrievalSelectsTheChunksOfRoundedScores) { check_retrieval(bf16_retrieval_cases(), true); }
+
+// Both scorer kernels, named: each selects the chunks of the rounded scores, ties included. The wgmma one
+// needs an sm_90 GPU (it skips elsewhere, with the reason; tools/gpu_check.sh fails on any skip).
+TEST_F(CudaBf16Ops, MmaScorerSelectsTheChunksOfRoundedScores) {
+  ScorerChoice choice("mma");
+  check_retrieval(bf16_retrieval_cases(), true);
+  check_retrieval_ties();
+}
+
+TEST_F(CudaBf16Ops, WgmmaScorerSelectsTheChunksOfRoundedScores) {
+  ScorerChoice choice("wgmma");
+  RetrievalParams p;
+  p.heads = 1, p.head_dim = 8, p.chunk = 4, p.topk = 2;
+  auto* gid = up(std::vector<int32_t>(2));
+  float* gw = up(std::vector<float>(2));
+  try {
+    gpu_->retrieval(up(std::vector<float>(8, 1.f)), 1, 12, up(std::vector<float>(16, 1.f)), 2, p, gid, gw);
+  } catch (const Error& e) {
+    GTEST_SKIP() << e.what();
+  }
+  check_retrieval(bf16_retrieval_cases(), true);
+  check_retrieval_ties();
+}
+
+TEST_F(CudaBf16Ops, UnknownScorerIsAClearError) {
+  ScorerChoice choice("tensor");
+  RetrievalParams p;
+  p.heads = 1, p.head_dim = 8, p.chunk = 4, p.topk = 2;
+  auto* gid = up(std::vector<int32_t>(2));
+  float* gw = up(std::vector<float>(2));
+  try {
+    gpu_->retrieval(up(std::vector<float>(8, 1.f)), 1, 12, up(std::vector<float>(16, 1.f)), 2, p, gid, gw);
+    FAIL() << "HSA_CUDA_SCORER=tensor was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("HSA_CUDA_SCORER 'tensor'"), std::string::npos) << e.what();
+  }
 }
 
 // Proof that bf16 mode scores in bf16: two landmarks whose fp32 scores differ round to the same bf16 value,
