@@ -290,13 +290,19 @@ static_assert(kWgAhead >= 1, "at least one slice in flight");
 constexpr int kWgLists = 4;              // lists per query and range: the 4 threads of a quad
 constexpr int kWgStageBytes = (kWgTileQ + kWgTileC) * wgmma::kRowBytes;
 constexpr size_t kWgSmemBytes = (size_t)kWgStages * kWgStageBytes + wgmma::kGroupBytes;  // + alignment slack
-constexpr int kWgCopies = kWgStageBytes / 16 / kWgThreads;
-static_assert(kWgCopies * 16 * kWgThreads == kWgStageBytes && kWgStageBytes % wgmma::kGroupBytes == 0);
+static_assert(kWgThreads == 32 * 8 && kWgTileQ % 32 == 0 && kWgTileC % 32 == 0,
+              "the copies: thread tid takes the 16-byte piece tid % 8 of every 32nd row from tid / 8");
+static_assert(kWgStageBytes % wgmma::kGroupBytes == 0 && (kWgTileQ * wgmma::kRowBytes) % wgmma::kGroupBytes == 0,
+              "stages and the landmark tile start at 1024-byte boundaries");
 static_assert(kWgSmemBytes <= 227 * 1024, "one block per SM must fit");
 static_assert(wgmma::kRowBytes == kSlice * 2, "a pipeline slice is one swizzled row");
 
 // The fold of one row (half h: the thread's row g or g + 8 of its warp) of a 256-chunk tile at chunk c0:
-// columns < lim are visible to the row.
+// columns < lim are visible to the row. (bar_s, bar_c) is what a score must beat: the best of the K-th
+// entries of the quad's four lists of the row (exchanged after each tile) and of this thread's own. Any
+// list's K-th entry already has K entries of the row before it, so what does not beat it cannot be among the
+// row's K best: the row's four lists together keep its K best exactly, while each list sees the bar of the
+// best one (far fewer insertions than four independent lists).
 template <int h>
 __device__ inline void fold_wg_row(const float (&d)[128], int t, int lim, int32_t c0, float scale, int K, TopK& list,
                                    float& bar_s, int32_t& bar_c) {
@@ -307,16 +313,29 @@ __device__ inline void fold_wg_row(const float (&d)[128], int t, int lim, int32_
     if (m * scale < bar_s) return;  // (rounding is monotonic: no score of the row reaches the bar)
   }
 #pragma unroll
-  for (int j = 0; j < kWgTileC / 8; ++j)
+  for (int j = 0; j < kWgTileC / 8; ++j) {
+    if (fmaxf(d[4 * j + 2 * h], d[4 * j + 2 * h + 1]) * scale < bar_s) continue;
 #pragma unroll
     for (int e = 0; e < 2; ++e) {
       const int col = 8 * j + 2 * t + e;
       const float sc = d[4 * j + 2 * h + e] * scale;
-      if (col < lim && sc >= bar_s && better(sc, c0 + col, bar_s, bar_c)) {
+      if (col < lim && better(sc, c0 + col, bar_s, bar_c)) {
         list.insert(sc, c0 + col, K);
-        if (list.kept == K) bar_s = list.s[K - 1], bar_c = list.c[K - 1];
+        if (list.kept == K && better(list.s[K - 1], list.c[K - 1], bar_s, bar_c))
+          bar_s = list.s[K - 1], bar_c = list.c[K - 1];
       }
     }
+  }
+}
+
+// The best of the bars of a quad's four threads (lanes 4 g .. 4 g + 3; every lane of the warp takes part).
+__device__ inline void quad_bar(float& bar_s, int32_t& bar_c) {
+#pragma unroll
+  for (int off = 1; off < 4; off <<= 1) {
+    const float s2 = __shfl_xor_sync(0xffffffffu, bar_s, off);
+    const int32_t c2 = __shfl_xor_sync(0xffffffffu, bar_c, off);
+    if (better(s2, c2, bar_s, bar_c)) bar_s = s2, bar_c = c2;
+  }
 }
 
 // grid (query tiles, chunk ranges, retrieval heads), as score_tc_kernel; lists kWgLists per query and range.
@@ -363,27 +382,31 @@ __global__ void __launch_bounds__(kWgThreads, 1)
   const int tiles = (int)((end - begin + kWgTileC - 1) / kWgTileC);
 
   // The stream of slices, (tile, slice) in order; slice `issued` goes to stage issued % kWgStages. Row i of a
-  // stage: query i (i < 128) or chunk c0 + i - 128, each 128 bytes of dims k0 .. k0 + 63, swizzled.
+  // stage: query i (i < 128) or chunk c0 + i - 128, each 128 bytes of dims k0 .. k0 + 63, swizzled. Thread
+  // tid copies piece tid % 8 of rows tid / 8 + 32 m (4 query rows, 8 chunk rows): the same piece and the
+  // same swizzle for all of them, so a copy is an add to a base address.
+  const int prow = tid / 8, piece = tid % 8;
+  const uint32_t dst0 = wgmma::swizzle128(prow, piece);
+  constexpr uint32_t kRows32 = 32 * wgmma::kRowBytes;
+  const __nv_bfloat16* q_src = qrows + (int64_t)prow * Dp + 8 * piece;
+  const int64_t q_step = 32 * (int64_t)Dp, l_step = 32 * (int64_t)hr * Dp;
   int next_tile = 0, next_slice = 0, issued = 0;
   auto issue = [&]() {
     if (next_tile < tiles) {
       const int64_t c0 = begin + (int64_t)next_tile * kWgTileC;
       const int k0 = next_slice * kSlice;
-      unsigned char* st = stages + (issued % kWgStages) * kWgStageBytes;
+      unsigned char* st = stages + (issued % kWgStages) * kWgStageBytes + dst0;
 #pragma unroll
-      for (int i = 0; i < kWgCopies; ++i) {
-        const int idx = tid + i * kWgThreads, row = idx / 8, piece = idx % 8;
-        const void* src = qrows;
-        bool valid;
-        if (row < kWgTileQ) {
-          valid = q0 + row < n;
-          if (valid) src = qrows + (int64_t)row * Dp + k0 + 8 * piece;
-        } else {
-          const int64_t c = c0 + row - kWgTileQ;
-          valid = c < end;
-          if (valid) src = lb + (c * hr + r) * Dp + k0 + 8 * piece;
-        }
-        cp_async16(st + wgmma::swizzle128(row, piece), src, valid);
+      for (int m = 0; m < kWgTileQ / 32; ++m) {
+        const bool valid = q0 + prow + 32 * m < n;
+        cp_async16(st + m * kRows32, valid ? q_src + m * q_step + k0 : qrows, valid);
+      }
+      const __nv_bfloat16* l_src = lb + ((c0 + prow) * hr + r) * Dp + 8 * piece + k0;
+      st += kWgTileQ * wgmma::kRowBytes;
+#pragma unroll
+      for (int m = 0; m < kWgTileC / 32; ++m) {
+        const bool valid = c0 + prow + 32 * m < end;
+        cp_async16(st + m * kRows32, valid ? l_src + m * l_step : lb, valid);
       }
       if (++next_slice == slices) next_slice = 0, ++next_tile;
     }
@@ -419,6 +442,8 @@ __global__ void __launch_bounds__(kWgThreads, 1)
     const int64_t c0 = begin + (int64_t)tile * kWgTileC;
     fold_wg_row<0>(acc, t, (int)max64(0, min64(kWgTileC, my_end[0] - c0)), (int32_t)c0, scale, K, lists[0], bar_s[0], bar_c[0]);
     fold_wg_row<1>(acc, t, (int)max64(0, min64(kWgTileC, my_end[1] - c0)), (int32_t)c0, scale, K, lists[1], bar_s[1], bar_c[1]);
+    quad_bar(bar_s[0], bar_c[0]);
+    quad_bar(bar_s[1], bar_c[1]);
   }
   cp_async_wait<0>();
   write_lists(lists);
