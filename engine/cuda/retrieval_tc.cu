@@ -284,18 +284,12 @@ __global__ void __launch_bounds__(kTcThreads, 1)
 constexpr int kWgTileQ = 128;
 constexpr int kWgTileC = 256;
 constexpr int kWgThreads = 256;
-constexpr int kWgStages = 4;
-constexpr int kWgAhead = kWgStages - 2;  // the stage refilled at slice s was read by the MMAs of slice s - 2
-static_assert(kWgAhead >= 1, "at least one slice in flight");
 constexpr int kWgLists = 4;              // lists per query and range: the 4 threads of a quad
-constexpr int kWgStageBytes = (kWgTileQ + kWgTileC) * wgmma::kRowBytes;
-constexpr size_t kWgSmemBytes = (size_t)kWgStages * kWgStageBytes + wgmma::kGroupBytes;  // + alignment slack
-static_assert(kWgThreads == 32 * 8 && kWgTileQ % 32 == 0 && kWgTileC % 32 == 0,
-              "the copies: thread tid takes the 16-byte piece tid % 8 of every 32nd row from tid / 8");
-static_assert(kWgStageBytes % wgmma::kGroupBytes == 0 && (kWgTileQ * wgmma::kRowBytes) % wgmma::kGroupBytes == 0,
-              "stages and the landmark tile start at 1024-byte boundaries");
-static_assert(kWgSmemBytes <= 227 * 1024, "one block per SM must fit");
-static_assert(wgmma::kRowBytes == kSlice * 2, "a pipeline slice is one swizzled row");
+// Shared memory of the kernel with rows of kRowB bytes in kStages stages (+ slack to align the first stage).
+template <int kRowB, int kStages>
+constexpr size_t wg_smem_bytes() { return (size_t)kStages * (kWgTileQ + kWgTileC) * kRowB + 1024; }
+static_assert(wg_smem_bytes<128, 4>() <= 227 * 1024 && wg_smem_bytes<64, 8>() <= 227 * 1024, "one block per SM must fit");
+static_assert(kSlice % 64 == 0, "the packed head dim is a whole number of slices of both widths");
 
 // The fold of one row (half h: the thread's row g or g + 8 of its warp) of a 256-chunk tile at chunk c0:
 // columns < lim are visible to the row. (bar_s, bar_c) is what a score must beat: the best of the K-th
@@ -339,16 +333,27 @@ __device__ inline void quad_bar(float& bar_s, int32_t& bar_c) {
 }
 
 // grid (query tiles, chunk ranges, retrieval heads), as score_tc_kernel; lists kWgLists per query and range.
+// Rows of kRowB bytes (kRowB / 2 dims per slice), kStages stages; block x walks its range's tiles starting at
+// tile (x % stagger) * tiles / stagger (and wrapping around), so that the blocks of a range read different
+// tiles at a time.
+template <int kRowB, int kStages>
 __global__ void __launch_bounds__(kWgThreads, 1)
     score_wgmma_kernel(const __nv_bfloat16* qb, int n, int64_t pos0, const __nv_bfloat16* lb, int64_t n_chunks,
-                       RetrievalParams p, float scale, int64_t chunks_per_range, Candidate* scratch) {
+                       RetrievalParams p, float scale, int64_t chunks_per_range, int stagger, Candidate* scratch) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  extern __shared__ unsigned char smem_raw[];  // kWgSmemBytes: kWgStages x (queries 128 rows, chunks 256 rows)
+  using Sw = wgmma::Swizzled<kRowB>;
+  constexpr int kDims = kRowB / 2;             // dims per slice
+  constexpr int kAhead = kStages - 2;          // the stage refilled at slice s was read by the MMAs of slice s - 2
+  constexpr int kStageBytes = (kWgTileQ + kWgTileC) * kRowB;
+  constexpr int kRowStep = kWgThreads / Sw::kPieces;  // rows between two copies of a thread
+  static_assert(kAhead >= 1 && kWgTileQ % kRowStep == 0 && kWgTileC % kRowStep == 0);
+  static_assert(kStageBytes % 1024 == 0 && (64 * kRowB) % Sw::kGroupBytes == 0 && (kWgTileQ * kRowB) % Sw::kGroupBytes == 0);
+  extern __shared__ unsigned char smem_raw[];  // kStages x (queries 128 rows, chunks 256 rows)
   const uint32_t raw = smem_addr(smem_raw);
-  const uint32_t base = (raw + wgmma::kGroupBytes - 1) & ~(uint32_t)(wgmma::kGroupBytes - 1);
+  const uint32_t base = (raw + 1023) & ~1023u;
   unsigned char* stages = smem_raw + (base - raw);
 
-  const int Dp = padded(p.head_dim), hr = p.heads, K = p.topk, slices = Dp / kSlice;
+  const int Dp = padded(p.head_dim), hr = p.heads, K = p.topk, slices = Dp / kDims;
   const int tid = threadIdx.x, wg = tid / 128, lane = tid & 31, g = lane >> 2, t = lane & 3;
   const int r = blockIdx.z, q0 = blockIdx.x * kWgTileQ;
   const int64_t range = blockIdx.y, ranges = gridDim.y;
@@ -380,66 +385,68 @@ __global__ void __launch_bounds__(kWgThreads, 1)
     return;
   }
   const int tiles = (int)((end - begin + kWgTileC - 1) / kWgTileC);
+  const int rot = stagger > 1 ? (int)((int64_t)(blockIdx.x % stagger) * tiles / stagger) : 0;
+  auto tile_at = [&](int i) { return i + rot < tiles ? i + rot : i + rot - tiles; };  // the i-th tile walked
 
-  // The stream of slices, (tile, slice) in order; slice `issued` goes to stage issued % kWgStages. Row i of a
-  // stage: query i (i < 128) or chunk c0 + i - 128, each 128 bytes of dims k0 .. k0 + 63, swizzled. Thread
-  // tid copies piece tid % 8 of rows tid / 8 + 32 m (4 query rows, 8 chunk rows): the same piece and the
-  // same swizzle for all of them, so a copy is an add to a base address.
-  const int prow = tid / 8, piece = tid % 8;
-  const uint32_t dst0 = wgmma::swizzle128(prow, piece);
-  constexpr uint32_t kRows32 = 32 * wgmma::kRowBytes;
+  // The stream of slices, (tile, slice) in order; slice `issued` goes to stage issued % kStages. Row i of a
+  // stage: query i (i < 128) or chunk c0 + i - 128, each kRowB bytes of dims k0 .. k0 + kDims - 1, swizzled.
+  // Thread tid copies piece tid % kPieces of rows tid / kPieces + kRowStep m: the same piece and the same
+  // swizzle for all of them, so a copy is an add to a base address.
+  const int prow = tid / Sw::kPieces, piece = tid % Sw::kPieces;
+  const uint32_t dst0 = Sw::offset(prow, piece);
+  constexpr uint32_t kStepBytes = kRowStep * kRowB;
   const __nv_bfloat16* q_src = qrows + (int64_t)prow * Dp + 8 * piece;
-  const int64_t q_step = 32 * (int64_t)Dp, l_step = 32 * (int64_t)hr * Dp;
+  const int64_t q_step = kRowStep * (int64_t)Dp, l_step = kRowStep * (int64_t)hr * Dp;
   int next_tile = 0, next_slice = 0, issued = 0;
   auto issue = [&]() {
     if (next_tile < tiles) {
-      const int64_t c0 = begin + (int64_t)next_tile * kWgTileC;
-      const int k0 = next_slice * kSlice;
-      unsigned char* st = stages + (issued % kWgStages) * kWgStageBytes + dst0;
+      const int64_t c0 = begin + (int64_t)tile_at(next_tile) * kWgTileC;
+      const int k0 = next_slice * kDims;
+      unsigned char* st = stages + (issued % kStages) * kStageBytes + dst0;
 #pragma unroll
-      for (int m = 0; m < kWgTileQ / 32; ++m) {
-        const bool valid = q0 + prow + 32 * m < n;
-        cp_async16(st + m * kRows32, valid ? q_src + m * q_step + k0 : qrows, valid);
+      for (int m = 0; m < kWgTileQ / kRowStep; ++m) {
+        const bool valid = q0 + prow + kRowStep * m < n;
+        cp_async16(st + m * kStepBytes, valid ? q_src + m * q_step + k0 : qrows, valid);
       }
       const __nv_bfloat16* l_src = lb + ((c0 + prow) * hr + r) * Dp + 8 * piece + k0;
-      st += kWgTileQ * wgmma::kRowBytes;
+      st += kWgTileQ * kRowB;
 #pragma unroll
-      for (int m = 0; m < kWgTileC / 32; ++m) {
-        const bool valid = c0 + prow + 32 * m < end;
-        cp_async16(st + m * kRows32, valid ? l_src + m * l_step : lb, valid);
+      for (int m = 0; m < kWgTileC / kRowStep; ++m) {
+        const bool valid = c0 + prow + kRowStep * m < end;
+        cp_async16(st + m * kStepBytes, valid ? l_src + m * l_step : lb, valid);
       }
       if (++next_slice == slices) next_slice = 0, ++next_tile;
     }
     ++issued;
     cp_async_commit();  // an empty group past the end keeps the group count uniform
   };
-  for (int i = 0; i < kWgAhead; ++i) issue();
+  for (int i = 0; i < kAhead; ++i) issue();
 
   TopK lists[2];
   float bar_s[2] = {-INFINITY, -INFINITY};
   int32_t bar_c[2] = {-1, -1};
   float acc[128];
   int s = 0;  // slices consumed
-  for (int tile = 0; tile < tiles; ++tile) {
+  for (int walked = 0; walked < tiles; ++walked) {
     for (int slice = 0; slice < slices; ++slice, ++s) {
-      cp_async_wait<kWgAhead - 1>();  // slice s has landed (this thread's copies) ...
-      wgmma::fence_shared();          // ... visible to the tensor cores' reads ...
-      __syncthreads();                // ... for every thread's copies; the MMAs of slice s - 2 are done
+      cp_async_wait<kAhead - 1>();  // slice s has landed (this thread's copies) ...
+      wgmma::fence_shared();        // ... visible to the tensor cores' reads ...
+      __syncthreads();              // ... for every thread's copies; the MMAs of slice s - 2 are done
       issue();
-      const uint32_t st = base + (uint32_t)((s % kWgStages) * kWgStageBytes);
-      const uint32_t a = st + (uint32_t)(64 * wg * wgmma::kRowBytes), b = st + (uint32_t)(kWgTileQ * wgmma::kRowBytes);
+      const uint32_t st = base + (uint32_t)((s % kStages) * kStageBytes);
+      const uint32_t a = st + (uint32_t)(64 * wg * kRowB), b = st + (uint32_t)(kWgTileQ * kRowB);
       wgmma::pin(acc);
       wgmma::fence();
 #pragma unroll
-      for (int kk = 0; kk < kSlice / 16; ++kk)
-        wgmma::mma_m64n256k16(acc, wgmma::descriptor(a + 32 * kk), wgmma::descriptor(b + 32 * kk), slice > 0 || kk > 0);
+      for (int kk = 0; kk < kDims / 16; ++kk)
+        wgmma::mma_m64n256k16(acc, Sw::descriptor(a + 32 * kk), Sw::descriptor(b + 32 * kk), slice > 0 || kk > 0);
       wgmma::commit();
       wgmma::pin(acc);
       wgmma::wait<1>();
     }
     wgmma::wait<0>();
     wgmma::pin(acc);
-    const int64_t c0 = begin + (int64_t)tile * kWgTileC;
+    const int64_t c0 = begin + (int64_t)tile_at(walked) * kWgTileC;
     fold_wg_row<0>(acc, t, (int)max64(0, min64(kWgTileC, my_end[0] - c0)), (int32_t)c0, scale, K, lists[0], bar_s[0], bar_c[0]);
     fold_wg_row<1>(acc, t, (int)max64(0, min64(kWgTileC, my_end[1] - c0)), (int32_t)c0, scale, K, lists[1], bar_s[1], bar_c[1]);
     quad_bar(bar_s[0], bar_c[0]);
@@ -490,6 +497,11 @@ std::pair<int64_t, int64_t> chunks_per_range(int n, int64_t pos0, int64_t n_chun
 
 // Whether score_wgmma_kernel runs here: an sm_90 device and a build that compiled the kernel for it (sm_90a).
 // HSA_CUDA_SCORER=mma (or wgmma, or auto) chooses explicitly: the tests and the benchmark run both kernels.
+int env_int_or(const char* name, int fallback) {
+  const char* e = std::getenv(name);
+  return e && *e ? std::atoi(e) : fallback;
+}
+
 bool use_wgmma() {
   static const bool usable = [] {
     int dev = 0, major = 0, minor = 0;
@@ -499,7 +511,7 @@ bool use_wgmma() {
     check(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev), "retrieval (bf16)",
           "cudaDeviceGetAttribute (compute capability)");
     cudaFuncAttributes attr{};
-    check(cudaFuncGetAttributes(&attr, score_wgmma_kernel), "retrieval (bf16)", "cudaFuncGetAttributes");
+    check(cudaFuncGetAttributes(&attr, score_wgmma_kernel<128, 4>), "retrieval (bf16)", "cudaFuncGetAttributes");
     return major == 9 && minor == 0 && attr.binaryVersion == 90;
   }();
   const char* env = std::getenv("HSA_CUDA_SCORER");
@@ -566,14 +578,22 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
   static const bool smem_set = [] {  // once per process (one device: the backend's)
     check(cudaFuncSetAttribute(score_tc_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kSmemBytes),
           "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
-    check(cudaFuncSetAttribute(score_wgmma_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kWgSmemBytes),
+    check(cudaFuncSetAttribute(score_wgmma_kernel<128, 4>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               (int)wg_smem_bytes<128, 4>()),
+          "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
+    check(cudaFuncSetAttribute(score_wgmma_kernel<64, 8>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               (int)wg_smem_bytes<64, 8>()),
           "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
     return true;
   }();
   (void)smem_set;
   if (wg) {
     const dim3 grid((unsigned)((n + kWgTileQ - 1) / kWgTileQ), (unsigned)ranges, (unsigned)p.heads);
-    score_wgmma_kernel<<<grid, kWgThreads, kWgSmemBytes>>>(qb, n, pos0, lb, n_chunks, p, scale, per, scratch);
+    const int row = env_int_or("HSA_WG_ROW", 128), stagger = env_int_or("HSA_WG_STAGGER", 1);
+    if (row == 64)
+      score_wgmma_kernel<64, 8><<<grid, kWgThreads, wg_smem_bytes<64, 8>()>>>(qb, n, pos0, lb, n_chunks, p, scale, per, stagger, scratch);
+    else
+      score_wgmma_kernel<128, 4><<<grid, kWgThreads, wg_smem_bytes<128, 4>()>>>(qb, n, pos0, lb, n_chunks, p, scale, per, stagger, scratch);
   } else {
     const dim3 grid((unsigned)((n + kTileQ - 1) / kTileQ), (unsigned)ranges, (unsigned)p.heads);
     score_tc_kernel<<<grid, kTcThreads, kSmemBytes>>>(qb, n, pos0, lb, n_chunks, p, scale, per, scratch);

@@ -3,9 +3,10 @@
 //
 // The one idea: both operands are K-major bf16 tiles in shared memory, 64 elements (128 bytes) per row, in the
 // 128-byte swizzle the tensor cores read without bank conflicts: within each 1024-byte group of 8 rows, the
-// 16-byte piece j of row i is stored at piece j ^ (i % 8) (swizzle128). A descriptor names a tile by its
-// address (1024-aligned at its first row), the distance between 8-row groups (1024 bytes) and the swizzle;
-// the k-th 16-element step of a row starts 32 k bytes further (the hardware applies the swizzle to the
+// 16-byte piece j of row i is stored at piece j ^ (i % 8) (Swizzled<128>; Swizzled<64> is the 64-byte
+// twin: 32 dims per row, piece j ^ (i / 2 % 4)). A descriptor names a tile by its address (aligned to its
+// 8-row group), the distance between 8-row groups and the swizzle; the k-th 16-element step of a row starts
+// 32 k bytes further (the hardware applies the swizzle to the
 // address it computes, so stepping inside a row works). D (64 x N, fp32) is spread over the 128 threads of
 // the warpgroup as in mma.sync's C fragment: warp w holds rows 16 w + g and 16 w + g + 8 (lane = 4 g + t),
 // and d[4 j + 0, 1] are columns 8 j + 2 t, 8 j + 2 t + 1 of the first row, d[4 j + 2, 3] the same of the second.
@@ -15,20 +16,24 @@
 
 namespace hsa::cuda::wgmma {
 
-constexpr int kRowBytes = 128;    // one row of a tile: 64 bf16
-constexpr int kGroupBytes = 1024; // 8 rows: the swizzle's period and the descriptor's stride
-
-// Byte offset of the 16-byte piece `piece` (0..7) of row `row` in a swizzled tile.
-__host__ __device__ constexpr uint32_t swizzle128(int row, int piece) {
-  return (uint32_t)row * kRowBytes + (uint32_t)((piece ^ (row & 7)) << 4);
-}
-
-// Descriptor of a K-major tile with 128-byte swizzle at shared address `addr` (16-byte units; stride between
-// 8-row groups 1024 bytes; leading offset unused by this layout, set to 1; layout type 1 = 128-byte swizzle).
-__device__ inline uint64_t descriptor(uint32_t addr) {
-  return (uint64_t)((addr & 0x3FFFF) >> 4) | ((uint64_t)1 << 16) | ((uint64_t)(kGroupBytes >> 4) << 32) |
-         ((uint64_t)1 << 62);
-}
+// A K-major bf16 tile whose rows are kRowB bytes (128: 64 dims, or 64: 32 dims) in the swizzle of that width.
+template <int kRowB>
+struct Swizzled {
+  static_assert(kRowB == 128 || kRowB == 64, "the 128- and 64-byte swizzles");
+  static constexpr int kRowBytes = kRowB;
+  static constexpr int kPieces = kRowB / 16;     // 16-byte pieces per row
+  static constexpr int kGroupBytes = 8 * kRowB;  // 8 rows: the descriptor's stride (and the tile's alignment)
+  // Byte offset of piece `piece` of row `row`: address bits 4.. (the piece) XOR bits 7.. (128-byte lines).
+  __host__ __device__ static constexpr uint32_t offset(int row, int piece) {
+    return (uint32_t)row * kRowB + (uint32_t)((piece ^ ((row * kRowB >> 7) & (kPieces - 1))) << 4);
+  }
+  // Descriptor of the tile at shared address addr (16-byte units; stride between 8-row groups; leading
+  // offset unused by swizzled K-major layouts, set to 1; layout type 1 = 128-byte swizzle, 2 = 64-byte).
+  __device__ static uint64_t descriptor(uint32_t addr) {
+    return (uint64_t)((addr & 0x3FFFF) >> 4) | ((uint64_t)1 << 16) | ((uint64_t)(kGroupBytes >> 4) << 32) |
+           ((uint64_t)(kRowB == 128 ? 1 : 2) << 62);
+  }
+};
 
 // Orders this thread's register accesses before the wgmma that follow (required before the first of them).
 __device__ inline void fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
