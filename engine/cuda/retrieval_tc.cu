@@ -1,8 +1,12 @@
 // CUDA, bf16 mode: landmark scoring on the tensor cores fused with the streaming top-K (spec/MODEL.md
-// section 5). The fp32 twin of the CPU is retrieval.cu; this file replaces only its first stage.
+// section 5). The fp32 twin of the CPU is retrieval.cu; this file replaces only its first stage, with one of
+// two kernels: score_wgmma_kernel (Hopper, sm_90a builds on sm_90 GPUs: the default there) and
+// score_tc_kernel (mma.sync: every other GPU, or HSA_CUDA_SCORER=mma). Both write the same candidate lists
+// (a few per query and range of chunks), which retrieval.cu's second stage (select_candidates) merges into
+// the K best and weighs.
 //
-// The one idea: a block owns a tile of 128 queries of one retrieval head and a range of chunks, and walks the
-// range in tiles of 128 chunks: a (128 x D) by (D x 128) bf16 product with fp32 accumulation (mma.sync
+// score_tc_kernel. A block owns a tile of 128 queries of one retrieval head and a range of chunks, and walks
+// the range in tiles of 128 chunks: a (128 x D) by (D x 128) bf16 product with fp32 accumulation (mma.sync
 // m16n8k16, fragments read with ldmatrix; 8 warps, each a 32 x 64 block of scores), parked in shared
 // memory, where 256 threads (two per query, 64 chunks each) fold it into their own top-K lists. The L x C
 // score matrix therefore never leaves the chip. Queries and landmarks are both bf16 rows padded per head to
@@ -10,15 +14,15 @@
 // the Session), so the 64-dim slices of both operands stream into shared memory with cp.async through a
 // 3-stage pipeline that runs on across chunk tiles. The fold is what the tensor cores wait for, so it is
 // kept cheap: a score is compared with the list's last entry (in a register) four at a time, and only the
-// few that reach it are buffered and inserted in batches; ranges are long (about two waves of blocks per
-// call), so the lists are full and the bar is high for most of a block's tiles. Each thread's list goes to
-// the same candidate scratch as the fp32 path (two lists per query and range), and retrieval.cu's second
-// stage (select_candidates) merges them and computes the weights.
+// few that reach it are buffered and inserted in batches.
+//
+// Ranges: chunks_per_range splits the visible chunks so that waves of blocks x tiles per range is smallest.
 //
 // Precision: queries and landmarks are rounded to bf16, products are exact in fp32 and accumulated in fp32
 // along the head dim in a fixed order, so a (query, chunk) score does not depend on which other queries
-// share the tile: streaming stays exact in this mode too. Rows of the tile past the last query and chunks
-// past the visible ones are masked (zero-filled, never selected).
+// share the tile: streaming stays exact in this mode too (with either kernel; the two kernels may differ
+// from each other in the last bits of a score). Rows of the tile past the last query and chunks past the
+// visible ones are masked (zero-filled, never selected).
 #include <cuda_bf16.h>
 
 #include <algorithm>
@@ -275,22 +279,24 @@ __global__ void __launch_bounds__(kTcThreads, 1)
 // per 64-dim slice, each warpgroup issues four asynchronous m64n256k16 MMAs that read the query and landmark
 // slices straight from shared memory (wgmma.cuh: 128-byte swizzle), so no fragment passes through registers
 // and the tile's 64 x 256 fp32 scores stay in the accumulator registers (128 per thread). Slices stream in
-// with cp.async, kWgAhead slices ahead of the one being multiplied, into kWgStages stages: a stage is
-// refilled only after a barrier that every thread reaches after waiting for the MMAs that read it. The fold
-// reads the scores where they are: a thread holds 64 scores of each of its two rows (quad lane t: columns
-// 8 j + 2 t, + 1), keeps one top-K list per row, and skips a row of the tile in one comparison of its
-// largest score with the list's bar (a max over 64 registers), which is how most rows of most tiles go once
-// the lists are warm. A query thus has four lists per range (the quad's), merged by select_candidates.
+// with cp.async, two slices ahead of the one being multiplied, into 4 stages: a stage is refilled only after
+// a barrier that every thread reaches after waiting for the MMAs that read it. The fold reads the scores
+// where they are: a thread holds 64 scores of each of its two rows (quad lane t: columns 8 j + 2 t, + 1) and
+// keeps one top-K list per row; the quad's four lists of a row share one bar (fold_wg_row), and a row of
+// the tile is skipped in one comparison of its largest score with that bar, which is how most rows of most
+// tiles go once the lists are warm. A query thus has four lists per range, merged by select_candidates.
 constexpr int kWgTileQ = 128;
 constexpr int kWgTileC = 256;
 constexpr int kWgThreads = 256;
 constexpr int kWgLists = 4;              // lists per query and range: the 4 threads of a quad
-// Shared memory of the kernel with rows of kRowB bytes in kStages stages (+ slack to align the first stage).
-template <int kRowB, int kStages>
-constexpr size_t wg_smem_bytes() { return (size_t)kStages * (kWgTileQ + kWgTileC) * kRowB + 1024; }
-static_assert(wg_smem_bytes<128, 4>() <= 227 * 1024 && wg_smem_bytes<64, 8>() <= 227 * 1024, "one block per SM must fit");
-static_assert(kSlice % 64 == 0, "the packed head dim is a whole number of slices of both widths");
+constexpr int kWgRowBytes = 128;         // a slice: 64 dims of a row (wgmma::Swizzled<128>)
+constexpr int kWgStages = 4;
+// + slack to align the first stage to 1024 bytes
+constexpr size_t kWgSmemBytes = (size_t)kWgStages * (kWgTileQ + kWgTileC) * kWgRowBytes + 1024;
+static_assert(kWgSmemBytes <= 227 * 1024, "one block per SM must fit");
+static_assert(kSlice == kWgRowBytes / 2, "the packed head dim is a whole number of slices");
 
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)  // (the helpers of the kernel's sm_90a body)
 // The fold of one row (half h: the thread's row g or g + 8 of its warp) of a 256-chunk tile at chunk c0:
 // columns < lim are visible to the row. (bar_s, bar_c) is what a score must beat: the best of the K-th
 // entries of the quad's four lists of the row (exchanged after each tile) and of this thread's own. Any
@@ -332,16 +338,15 @@ __device__ inline void quad_bar(float& bar_s, int32_t& bar_c) {
   }
 }
 
+#endif
+
 // grid (query tiles, chunk ranges, retrieval heads), as score_tc_kernel; lists kWgLists per query and range.
-// Rows of kRowB bytes (kRowB / 2 dims per slice), kStages stages; block x walks its range's tiles starting at
-// tile (x % stagger) * tiles / stagger (and wrapping around), so that the blocks of a range read different
-// tiles at a time.
-template <int kRowB, int kStages>
 __global__ void __launch_bounds__(kWgThreads, 1)
     score_wgmma_kernel(const __nv_bfloat16* qb, int n, int64_t pos0, const __nv_bfloat16* lb, int64_t n_chunks,
-                       RetrievalParams p, float scale, int64_t chunks_per_range, int stagger, Candidate* scratch) {
+                       RetrievalParams p, float scale, int64_t chunks_per_range, Candidate* scratch) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  using Sw = wgmma::Swizzled<kRowB>;
+  using Sw = wgmma::Swizzled<kWgRowBytes>;
+  constexpr int kRowB = kWgRowBytes, kStages = kWgStages;
   constexpr int kDims = kRowB / 2;             // dims per slice
   constexpr int kAhead = kStages - 2;          // the stage refilled at slice s was read by the MMAs of slice s - 2
   constexpr int kStageBytes = (kWgTileQ + kWgTileC) * kRowB;
@@ -385,8 +390,6 @@ __global__ void __launch_bounds__(kWgThreads, 1)
     return;
   }
   const int tiles = (int)((end - begin + kWgTileC - 1) / kWgTileC);
-  const int rot = stagger > 1 ? (int)((int64_t)(blockIdx.x % stagger) * tiles / stagger) : 0;
-  auto tile_at = [&](int i) { return i + rot < tiles ? i + rot : i + rot - tiles; };  // the i-th tile walked
 
   // The stream of slices, (tile, slice) in order; slice `issued` goes to stage issued % kStages. Row i of a
   // stage: query i (i < 128) or chunk c0 + i - 128, each kRowB bytes of dims k0 .. k0 + kDims - 1, swizzled.
@@ -400,7 +403,7 @@ __global__ void __launch_bounds__(kWgThreads, 1)
   int next_tile = 0, next_slice = 0, issued = 0;
   auto issue = [&]() {
     if (next_tile < tiles) {
-      const int64_t c0 = begin + (int64_t)tile_at(next_tile) * kWgTileC;
+      const int64_t c0 = begin + (int64_t)next_tile * kWgTileC;
       const int k0 = next_slice * kDims;
       unsigned char* st = stages + (issued % kStages) * kStageBytes + dst0;
 #pragma unroll
@@ -427,7 +430,7 @@ __global__ void __launch_bounds__(kWgThreads, 1)
   int32_t bar_c[2] = {-1, -1};
   float acc[128];
   int s = 0;  // slices consumed
-  for (int walked = 0; walked < tiles; ++walked) {
+  for (int tile = 0; tile < tiles; ++tile) {
     for (int slice = 0; slice < slices; ++slice, ++s) {
       cp_async_wait<kAhead - 1>();  // slice s has landed (this thread's copies) ...
       wgmma::fence_shared();        // ... visible to the tensor cores' reads ...
@@ -446,7 +449,7 @@ __global__ void __launch_bounds__(kWgThreads, 1)
     }
     wgmma::wait<0>();
     wgmma::pin(acc);
-    const int64_t c0 = begin + (int64_t)tile_at(walked) * kWgTileC;
+    const int64_t c0 = begin + (int64_t)tile * kWgTileC;
     fold_wg_row<0>(acc, t, (int)max64(0, min64(kWgTileC, my_end[0] - c0)), (int32_t)c0, scale, K, lists[0], bar_s[0], bar_c[0]);
     fold_wg_row<1>(acc, t, (int)max64(0, min64(kWgTileC, my_end[1] - c0)), (int32_t)c0, scale, K, lists[1], bar_s[1], bar_c[1]);
     quad_bar(bar_s[0], bar_c[0]);
@@ -497,11 +500,6 @@ std::pair<int64_t, int64_t> chunks_per_range(int n, int64_t pos0, int64_t n_chun
 
 // Whether score_wgmma_kernel runs here: an sm_90 device and a build that compiled the kernel for it (sm_90a).
 // HSA_CUDA_SCORER=mma (or wgmma, or auto) chooses explicitly: the tests and the benchmark run both kernels.
-int env_int_or(const char* name, int fallback) {
-  const char* e = std::getenv(name);
-  return e && *e ? std::atoi(e) : fallback;
-}
-
 bool use_wgmma() {
   static const bool usable = [] {
     int dev = 0, major = 0, minor = 0;
@@ -511,7 +509,7 @@ bool use_wgmma() {
     check(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev), "retrieval (bf16)",
           "cudaDeviceGetAttribute (compute capability)");
     cudaFuncAttributes attr{};
-    check(cudaFuncGetAttributes(&attr, score_wgmma_kernel<128, 4>), "retrieval (bf16)", "cudaFuncGetAttributes");
+    check(cudaFuncGetAttributes(&attr, score_wgmma_kernel), "retrieval (bf16)", "cudaFuncGetAttributes");
     return major == 9 && minor == 0 && attr.binaryVersion == 90;
   }();
   const char* env = std::getenv("HSA_CUDA_SCORER");
@@ -578,22 +576,14 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
   static const bool smem_set = [] {  // once per process (one device: the backend's)
     check(cudaFuncSetAttribute(score_tc_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kSmemBytes),
           "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
-    check(cudaFuncSetAttribute(score_wgmma_kernel<128, 4>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                               (int)wg_smem_bytes<128, 4>()),
-          "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
-    check(cudaFuncSetAttribute(score_wgmma_kernel<64, 8>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                               (int)wg_smem_bytes<64, 8>()),
+    check(cudaFuncSetAttribute(score_wgmma_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kWgSmemBytes),
           "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
     return true;
   }();
   (void)smem_set;
   if (wg) {
     const dim3 grid((unsigned)((n + kWgTileQ - 1) / kWgTileQ), (unsigned)ranges, (unsigned)p.heads);
-    const int row = env_int_or("HSA_WG_ROW", 128), stagger = env_int_or("HSA_WG_STAGGER", 1);
-    if (row == 64)
-      score_wgmma_kernel<64, 8><<<grid, kWgThreads, wg_smem_bytes<64, 8>()>>>(qb, n, pos0, lb, n_chunks, p, scale, per, stagger, scratch);
-    else
-      score_wgmma_kernel<128, 4><<<grid, kWgThreads, wg_smem_bytes<128, 4>()>>>(qb, n, pos0, lb, n_chunks, p, scale, per, stagger, scratch);
+    score_wgmma_kernel<<<grid, kWgThreads, kWgSmemBytes>>>(qb, n, pos0, lb, n_chunks, p, scale, per, scratch);
   } else {
     const dim3 grid((unsigned)((n + kTileQ - 1) / kTileQ), (unsigned)ranges, (unsigned)p.heads);
     score_tc_kernel<<<grid, kTcThreads, kSmemBytes>>>(qb, n, pos0, lb, n_chunks, p, scale, per, scratch);
