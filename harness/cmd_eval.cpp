@@ -350,7 +350,8 @@ void merge_files(const std::string& dir, const json& run, const SweepSpec& spec,
 }
 
 // --devices A,B,...: one worker process per device, each `hsa eval ... --shard i/N --devices D` with
-// CUDA_VISIBLE_DEVICES=D, then the shards are merged. Workers resume like any shard, so rerunning the same
+// CUDA_VISIBLE_DEVICES naming device D (worker_visible_device: through this process's own
+// CUDA_VISIBLE_DEVICES when it has one), then the shards are merged. Workers resume like any shard, so rerunning the same
 // command after a failure continues where each worker stopped.
 int run_device_workers(int argc, char** argv, const std::vector<std::string>& devices, const std::string& dir,
                        const json& run, const SweepSpec& spec) {
@@ -365,6 +366,8 @@ int run_device_workers(int argc, char** argv, const std::vector<std::string>& de
     base.push_back(a);
   }
   const size_t n = devices.size();
+  std::vector<std::string> visible(n);  // resolved before any worker starts: a bad index fails the run whole
+  for (size_t i = 0; i < n; ++i) visible[i] = worker_visible_device(devices[i], std::getenv("CUDA_VISIBLE_DEVICES"));
   std::vector<pid_t> pids(n);
   for (size_t i = 0; i < n; ++i) {
     std::vector<std::string> cmd = base;
@@ -373,7 +376,7 @@ int run_device_workers(int argc, char** argv, const std::vector<std::string>& de
     const pid_t pid = ::fork();
     if (pid < 0) throw Error("eval: cannot start the worker for device " + devices[i]);
     if (pid == 0) {
-      ::setenv("CUDA_VISIBLE_DEVICES", devices[i].c_str(), 1);
+      ::setenv("CUDA_VISIBLE_DEVICES", visible[i].c_str(), 1);
       std::vector<char*> cargv;
       for (auto& c : cmd) cargv.push_back(c.data());
       cargv.push_back(nullptr);

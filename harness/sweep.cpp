@@ -279,4 +279,21 @@ std::pair<uint64_t, uint64_t> parse_shard(const std::string& text) {
   return {i, n};
 }
 
+std::string worker_visible_device(const std::string& device, const char* parent) {
+  if (parent == nullptr || *parent == '\0') return device;
+  if (device.empty() || device.find_first_not_of("0123456789") != std::string::npos) return device;
+  std::vector<std::string> seen;
+  const std::string list = parent;
+  for (size_t a = 0, b; a <= list.size(); a = b + 1) {
+    b = list.find(',', a);
+    if (b == std::string::npos) b = list.size();
+    seen.push_back(list.substr(a, b - a));
+  }
+  const size_t index = device.size() > 9 ? seen.size() : std::stoul(device);
+  if (index >= seen.size())
+    throw Error("--devices " + device + ": this process sees " + std::to_string(seen.size()) +
+                " device(s) (CUDA_VISIBLE_DEVICES=" + list + "); devices are numbered as `hsa info` lists them");
+  return seen[index];
+}
+
 }  // namespace hsa

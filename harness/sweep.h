@@ -72,4 +72,10 @@ bool in_shard(const std::string& key, uint64_t shard, uint64_t num_shards);
 // "i/N" -> (i, N); throws hsa::Error unless 0 <= i < N.
 std::pair<uint64_t, uint64_t> parse_shard(const std::string& text);
 
+// The CUDA_VISIBLE_DEVICES of the worker for device `device` of --devices, given the parent's own
+// (`parent`, null or empty when unset). Device D is the D-th device the parent sees (as `hsa info` lists
+// them), so under a parent CUDA_VISIBLE_DEVICES=a,b,... it is that list's D-th entry; a name that is not an
+// index is passed on as it is. Throws hsa::Error naming both when D is past the parent's list.
+std::string worker_visible_device(const std::string& device, const char* parent);
+
 }  // namespace hsa

@@ -127,6 +127,19 @@ TEST(Sweep, SpecParsingAndErrors) {
   for (const auto& [k, c] : owners) EXPECT_EQ(c, 1) << k;
   EXPECT_EQ(parse_shard("2/3"), (std::pair<uint64_t, uint64_t>{2, 3}));
 
+  // --devices D names the D-th device this process sees: through its own CUDA_VISIBLE_DEVICES when set.
+  EXPECT_EQ(worker_visible_device("1", nullptr), "1");
+  EXPECT_EQ(worker_visible_device("1", ""), "1");
+  EXPECT_EQ(worker_visible_device("0", "2,3"), "2");
+  EXPECT_EQ(worker_visible_device("1", "2,3"), "3");
+  EXPECT_EQ(worker_visible_device("GPU-5c1e", "2,3"), "GPU-5c1e");
+  try {
+    worker_visible_device("2", "2,3");
+    ADD_FAILURE() << "device 2 of a process that sees two was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("CUDA_VISIBLE_DEVICES=2,3"), std::string::npos) << e.what();
+  }
+
   struct Case {
     std::string spec, needle;
   };
