@@ -367,7 +367,8 @@ int run_device_workers(int argc, char** argv, const std::vector<std::string>& de
   }
   const size_t n = devices.size();
   std::vector<std::string> visible(n);  // resolved before any worker starts: a bad index fails the run whole
-  for (size_t i = 0; i < n; ++i) visible[i] = worker_visible_device(devices[i], std::getenv("CUDA_VISIBLE_DEVICES"));
+  for (size_t i = 0; i < n; ++i)  // (a CPU backend uses no device: its workers just split the items)
+    visible[i] = is_gpu_backend(spec.backend) ? worker_visible_device(devices[i], std::getenv("CUDA_VISIBLE_DEVICES")) : devices[i];
   std::vector<pid_t> pids(n);
   for (size_t i = 0; i < n; ++i) {
     std::vector<std::string> cmd = base;
@@ -377,6 +378,7 @@ int run_device_workers(int argc, char** argv, const std::vector<std::string>& de
     if (pid < 0) throw Error("eval: cannot start the worker for device " + devices[i]);
     if (pid == 0) {
       ::setenv("CUDA_VISIBLE_DEVICES", visible[i].c_str(), 1);
+      ::setenv("HSA_EVAL_WORKER", "1", 1);
       std::vector<char*> cargv;
       for (auto& c : cmd) cargv.push_back(c.data());
       cargv.push_back(nullptr);
@@ -417,8 +419,9 @@ std::vector<Flag> eval_flags() {
       {"mode", "M", "generative (greedy, the task's max_new_tokens, RULER/BABILong scorers) or teacher_forced "
                     "(exact match of the argmax over the answer tokens)", "generative"},
       {"backend", "B", "engine backend: cpu (fp32 reference), cuda (GPU, bf16 matrices, landmark scores and attention on the tensor cores, fp32 accumulation), cuda-fp32 (GPU, fp32 throughout) or cpu-bf16", "cpu"},
-      {"devices", "LIST", "CUDA device indices, comma list: with two or more, one worker process per device "
-                          "(a shard each, CUDA_VISIBLE_DEVICES set to the index), merged at the end", ""},
+      {"devices", "LIST", "CUDA devices, comma list of indices as `hsa info` lists them (or GPU UUIDs): one runs "
+                          "the sweep on that device; two or more, one worker process per device (a shard each, "
+                          "CUDA_VISIBLE_DEVICES naming its device), merged at the end", ""},
       {"block", "N", "tokens per step of the forward pass (1..65536; 4096 on a GPU: larger GEMMs, K/V rings of W + N)", "256"},
       {"haystack", "SRC", "generator background: prose | noise | dir:PATH | essay:PATH", "prose"},
       {"squad", "PATH", "SQuAD v2.0 dev json (qa_1)", ""},
@@ -464,6 +467,10 @@ int cmd_eval(int argc, char** argv) {
   if (sharded) std::tie(shard, num_shards) = parse_shard(args.get("shard"));
   ctx.memory_limit = args.has("memory-limit") ? static_cast<uint64_t>(parse_length(args.get("memory-limit"))) : available_host_memory();
   ctx.device = cpu_name();
+  // One device: this process uses it (before anything initializes CUDA here). A worker of run_device_workers
+  // gets its device already named in CUDA_VISIBLE_DEVICES (as device 0 of its own list) and leaves it.
+  if (is_gpu_backend(spec.backend) && spec.devices.size() == 1 && std::getenv("HSA_EVAL_WORKER") == nullptr)
+    ::setenv("CUDA_VISIBLE_DEVICES", worker_visible_device(spec.devices[0], std::getenv("CUDA_VISIBLE_DEVICES")).c_str(), 1);
   if (is_gpu_backend(spec.backend) && spec.devices.size() <= 1) {  // (with several devices, each worker checks its own)
     make_backend(spec.backend);  // no device: fail here, before any file of the run is written
     const std::string gpus = device_summary();

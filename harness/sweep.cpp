@@ -280,14 +280,20 @@ std::pair<uint64_t, uint64_t> parse_shard(const std::string& text) {
 }
 
 std::string worker_visible_device(const std::string& device, const char* parent) {
-  if (parent == nullptr || *parent == '\0') return device;
+  if (parent == nullptr) return device;  // unset: every device is visible, numbered as CUDA numbers them
   if (device.empty() || device.find_first_not_of("0123456789") != std::string::npos) return device;
+  // The parent's list as CUDA reads it: entries trimmed, the list ending at the first empty or negative one.
   std::vector<std::string> seen;
   const std::string list = parent;
-  for (size_t a = 0, b; a <= list.size(); a = b + 1) {
-    b = list.find(',', a);
+  for (size_t a = 0; a <= list.size();) {
+    size_t b = list.find(',', a);
     if (b == std::string::npos) b = list.size();
-    seen.push_back(list.substr(a, b - a));
+    std::string entry = list.substr(a, b - a);
+    const size_t first = entry.find_first_not_of(" \t"), last = entry.find_last_not_of(" \t");
+    entry = first == std::string::npos ? "" : entry.substr(first, last - first + 1);
+    if (entry.empty() || entry[0] == '-') break;
+    seen.push_back(entry);
+    a = b + 1;
   }
   const size_t index = device.size() > 9 ? seen.size() : std::stoul(device);
   if (index >= seen.size())

@@ -73,9 +73,10 @@ bool in_shard(const std::string& key, uint64_t shard, uint64_t num_shards);
 std::pair<uint64_t, uint64_t> parse_shard(const std::string& text);
 
 // The CUDA_VISIBLE_DEVICES of the worker for device `device` of --devices, given the parent's own
-// (`parent`, null or empty when unset). Device D is the D-th device the parent sees (as `hsa info` lists
-// them), so under a parent CUDA_VISIBLE_DEVICES=a,b,... it is that list's D-th entry; a name that is not an
-// index is passed on as it is. Throws hsa::Error naming both when D is past the parent's list.
+// (`parent`, null when unset). Device D is the D-th device the parent sees (as `hsa info` lists them), so
+// under a parent CUDA_VISIBLE_DEVICES=a,b,... it is that list's D-th entry, read as CUDA reads it (entries
+// trimmed; an empty or negative entry ends the list; an empty variable hides every device); a name that is
+// not an index (a GPU UUID) is passed on as it is. Throws hsa::Error naming both when D is past the list.
 std::string worker_visible_device(const std::string& device, const char* parent);
 
 }  // namespace hsa

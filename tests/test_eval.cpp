@@ -129,15 +129,18 @@ TEST(Sweep, SpecParsingAndErrors) {
 
   // --devices D names the D-th device this process sees: through its own CUDA_VISIBLE_DEVICES when set.
   EXPECT_EQ(worker_visible_device("1", nullptr), "1");
-  EXPECT_EQ(worker_visible_device("1", ""), "1");
   EXPECT_EQ(worker_visible_device("0", "2,3"), "2");
-  EXPECT_EQ(worker_visible_device("1", "2,3"), "3");
+  EXPECT_EQ(worker_visible_device("1", "2, 3"), "3");
+  EXPECT_EQ(worker_visible_device("0", "GPU-5c1e,GPU-77aa"), "GPU-5c1e");
   EXPECT_EQ(worker_visible_device("GPU-5c1e", "2,3"), "GPU-5c1e");
-  try {
-    worker_visible_device("2", "2,3");
-    ADD_FAILURE() << "device 2 of a process that sees two was accepted";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("CUDA_VISIBLE_DEVICES=2,3"), std::string::npos) << e.what();
+  for (const auto& [device, parent] : std::vector<std::pair<std::string, std::string>>{
+           {"2", "2,3"}, {"0", ""}, {"1", "0,,1"}, {"1", "0,-1,1"}}) {
+    try {
+      worker_visible_device(device, parent.c_str());
+      ADD_FAILURE() << "--devices " << device << " under CUDA_VISIBLE_DEVICES=" << parent << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("CUDA_VISIBLE_DEVICES=" + parent + ")"), std::string::npos) << e.what();
+    }
   }
 
   struct Case {

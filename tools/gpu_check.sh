@@ -204,7 +204,7 @@ sanitize() {  # tool, gtest filter, time limit
 }
 if [ -x "$sanitizer" ]; then
   sanitize memcheck 'CudaOps.*:CudaBf16Ops.*:CudaVariants/CudaModel.MatchesCpuBackend/default:CudaVariants/CudaModel.Bf16WithinTwiceTheErrorOfNaiveBf16/default' 150
-  sanitize racecheck 'CudaOps.Retrieval*:CudaBf16Ops.Retrieval*:CudaOps.ChunkEncoder:CudaOps.WindowAttentionOverARing:CudaBf16Ops.*OnTensorCores' 120
+  sanitize racecheck 'CudaOps.Retrieval*:CudaBf16Ops.Retrieval*:CudaBf16Ops.*ScorerSelects*:CudaOps.ChunkEncoder:CudaOps.WindowAttentionOverARing:CudaBf16Ops.*OnTensorCores' 120
 else
   row sanitizer SKIP "compute-sanitizer not found"
 fi

@@ -16,7 +16,8 @@
 // kept cheap: a score is compared with the list's last entry (in a register) four at a time, and only the
 // few that reach it are buffered and inserted in batches.
 //
-// Ranges: chunks_per_range splits the visible chunks so that waves of blocks x tiles per range is smallest.
+// Ranges: chunks_per_range splits the visible chunks into at most 4096 ranges so that waves of blocks x
+// (tiles per range + 1) is smallest.
 //
 // Precision: queries and landmarks are rounded to bf16, products are exact in fp32 and accumulated in fp32
 // along the head dim in a fixed order, so a (query, chunk) score does not depend on which other queries
@@ -289,7 +290,7 @@ constexpr int kWgTileQ = 128;
 constexpr int kWgTileC = 256;
 constexpr int kWgThreads = 256;
 constexpr int kWgLists = 4;              // lists per query and range: the 4 threads of a quad
-constexpr int kWgRowBytes = 128;         // a slice: 64 dims of a row (wgmma::Swizzled<128>)
+constexpr int kWgRowBytes = wgmma::Swizzle128::kRowBytes;  // a slice: 64 dims of a row
 constexpr int kWgStages = 4;
 // + slack to align the first stage to 1024 bytes
 constexpr size_t kWgSmemBytes = (size_t)kWgStages * (kWgTileQ + kWgTileC) * kWgRowBytes + 1024;
@@ -306,6 +307,7 @@ static_assert(kSlice == kWgRowBytes / 2, "the packed head dim is a whole number 
 template <int h>
 __device__ inline void fold_wg_row(const float (&d)[128], int t, int lim, int32_t c0, float scale, int K, TopK& list,
                                    float& bar_s, int32_t& bar_c) {
+  if (lim <= 0) return;  // a row past the last query, or one that sees none of the tile
   if (lim >= kWgTileC) {
     float m = -INFINITY;
 #pragma unroll
@@ -345,7 +347,7 @@ __global__ void __launch_bounds__(kWgThreads, 1)
     score_wgmma_kernel(const __nv_bfloat16* qb, int n, int64_t pos0, const __nv_bfloat16* lb, int64_t n_chunks,
                        RetrievalParams p, float scale, int64_t chunks_per_range, Candidate* scratch) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  using Sw = wgmma::Swizzled<kWgRowBytes>;
+  using Sw = wgmma::Swizzle128;
   constexpr int kRowB = kWgRowBytes, kStages = kWgStages;
   constexpr int kDims = kRowB / 2;             // dims per slice
   constexpr int kAhead = kStages - 2;          // the stage refilled at slice s was read by the MMAs of slice s - 2
@@ -458,7 +460,7 @@ __global__ void __launch_bounds__(kWgThreads, 1)
   cp_async_wait<0>();
   write_lists(lists);
 #else
-  __trap();  // compiled for another architecture: wgmma_scorer_usable() is false there
+  __trap();  // compiled for another architecture: never launched there (use_wgmma)
 #endif
 }
 
@@ -498,7 +500,17 @@ std::pair<int64_t, int64_t> chunks_per_range(int n, int64_t pos0, int64_t n_chun
   return {best_per, best_ranges};
 }
 
-// Whether score_wgmma_kernel runs here: an sm_90 device and a build that compiled the kernel for it (sm_90a).
+// 1 when the image loaded on this device compiled the wgmma kernels' sm_90a bodies, else 0. (The binary
+// version cannot tell: an sm_90 build, or an sm_90a one, or PTX compiled at load time all report 90.)
+__global__ void wgmma_compiled_kernel(int* out) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  *out = 1;
+#else
+  *out = 0;
+#endif
+}
+
+// Whether score_wgmma_kernel runs here: an sm_90 device running an image compiled for sm_90a.
 // HSA_CUDA_SCORER=mma (or wgmma, or auto) chooses explicitly: the tests and the benchmark run both kernels.
 bool use_wgmma() {
   static const bool usable = [] {
@@ -508,9 +520,16 @@ bool use_wgmma() {
           "cudaDeviceGetAttribute (compute capability)");
     check(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev), "retrieval (bf16)",
           "cudaDeviceGetAttribute (compute capability)");
-    cudaFuncAttributes attr{};
-    check(cudaFuncGetAttributes(&attr, score_wgmma_kernel), "retrieval (bf16)", "cudaFuncGetAttributes");
-    return major == 9 && minor == 0 && attr.binaryVersion == 90;
+    if (major != 9 || minor != 0) return false;
+    int* flag = nullptr;
+    int compiled = 0;
+    check(cudaMalloc(&flag, sizeof(int)), "retrieval (bf16)", "cudaMalloc (sm_90a probe)");
+    wgmma_compiled_kernel<<<1, 1>>>(flag);
+    const cudaError_t launched = cudaGetLastError();
+    const cudaError_t copied = launched == cudaSuccess ? cudaMemcpy(&compiled, flag, sizeof(int), cudaMemcpyDeviceToHost) : launched;
+    cudaFree(flag);
+    check(copied, "retrieval (bf16)", "sm_90a probe");
+    return compiled == 1;
   }();
   const char* env = std::getenv("HSA_CUDA_SCORER");
   const std::string choice = env ? env : "";
@@ -519,7 +538,7 @@ bool use_wgmma() {
   if (choice == "wgmma") {
     if (!usable)
       throw Error("HSA_CUDA_SCORER=wgmma: the wgmma scorer needs an sm_90 GPU and a build for sm_90a "
-                  "(CMAKE_CUDA_ARCHITECTURES=90a)");
+                  "(CMAKE_CUDA_ARCHITECTURES=90a; 90 or native compile it out)");
     return true;
   }
   throw Error("HSA_CUDA_SCORER '" + choice + "': expected auto, wgmma or mma");
@@ -558,9 +577,8 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
   const bool wg = use_wgmma();
   const auto [per, ranges] = chunks_per_range(n, pos0, n_chunks, p.chunk, p.heads, wg ? kWgTileQ : kTileQ,
                                               wg ? kWgTileC : kTileC);
-  if (ranges > 65535 || p.heads > 65535)
-    throw Error("cuda backend: retrieval (bf16): grid of " + std::to_string(ranges) + " ranges x " +
-                std::to_string(p.heads) + " heads exceeds 65535");
+  if (p.heads > 65535)  // (ranges are at most kMaxRanges)
+    throw Error("cuda backend: retrieval (bf16): " + std::to_string(p.heads) + " retrieval heads exceed the grid's 65535");
   const int lists = (int)((wg ? kWgLists : kFolders) * ranges);
   const int Dp = padded(p.head_dim);
   // One work space: the candidates, then the packed bf16 queries (16-byte aligned).

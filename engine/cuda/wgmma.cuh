@@ -3,9 +3,8 @@
 //
 // The one idea: both operands are K-major bf16 tiles in shared memory, 64 elements (128 bytes) per row, in the
 // 128-byte swizzle the tensor cores read without bank conflicts: within each 1024-byte group of 8 rows, the
-// 16-byte piece j of row i is stored at piece j ^ (i % 8) (Swizzled<128>; Swizzled<64> is the 64-byte
-// twin: 32 dims per row, piece j ^ (i / 2 % 4)). A descriptor names a tile by its address (aligned to its
-// 8-row group), the distance between 8-row groups and the swizzle; the k-th 16-element step of a row starts
+// 16-byte piece j of row i is stored at piece j ^ (i % 8) (Swizzle128). A descriptor names a tile by its
+// address (1024-aligned at its first row), the distance between 8-row groups (1024 bytes) and the swizzle; the k-th 16-element step of a row starts
 // 32 k bytes further (the hardware applies the swizzle to the
 // address it computes, so stepping inside a row works). D (64 x N, fp32) is spread over the 128 threads of
 // the warpgroup as in mma.sync's C fragment: warp w holds rows 16 w + g and 16 w + g + 8 (lane = 4 g + t),
@@ -16,23 +15,21 @@
 
 namespace hsa::cuda::wgmma {
 
-// A K-major bf16 tile whose rows are kRowB bytes (128: 64 dims; 64: 32 dims) in the swizzle of that width.
-// (The scorer uses 128; 64-byte rows in twice the stages measured 5-7% slower there.)
-template <int kRowB>
-struct Swizzled {
-  static_assert(kRowB == 128 || kRowB == 64, "the 128- and 64-byte swizzles");
-  static constexpr int kRowBytes = kRowB;
-  static constexpr int kPieces = kRowB / 16;     // 16-byte pieces per row
-  static constexpr int kGroupBytes = 8 * kRowB;  // 8 rows: the descriptor's stride (and the tile's alignment)
-  // Byte offset of piece `piece` of row `row`: address bits 4.. (the piece) XOR bits 7.. (128-byte lines).
+// A K-major bf16 tile of 128-byte rows (64 dims) in the 128-byte swizzle. (64-byte rows, with twice the
+// pipeline stages in the same shared memory, measured 5-7% slower in the scorer.)
+struct Swizzle128 {
+  static constexpr int kRowBytes = 128;
+  static constexpr int kPieces = 8;         // 16-byte pieces per row
+  static constexpr int kGroupBytes = 1024;  // 8 rows: the descriptor's stride (and the tile's alignment)
+  // Byte offset of piece `piece` of row `row`: address bits 4..6 (the piece) XOR bits 7..9 (the row mod 8).
   __host__ __device__ static constexpr uint32_t offset(int row, int piece) {
-    return (uint32_t)row * kRowB + (uint32_t)((piece ^ ((row * kRowB >> 7) & (kPieces - 1))) << 4);
+    return (uint32_t)row * kRowBytes + (uint32_t)((piece ^ (row & 7)) << 4);
   }
   // Descriptor of the tile at shared address addr (16-byte units; stride between 8-row groups; leading
-  // offset unused by swizzled K-major layouts, set to 1; layout type 1 = 128-byte swizzle, 2 = 64-byte).
+  // offset unused by swizzled K-major layouts, set to 1; layout type 1 = 128-byte swizzle).
   __device__ static uint64_t descriptor(uint32_t addr) {
     return (uint64_t)((addr & 0x3FFFF) >> 4) | ((uint64_t)1 << 16) | ((uint64_t)(kGroupBytes >> 4) << 32) |
-           ((uint64_t)(kRowB == 128 ? 1 : 2) << 62);
+           ((uint64_t)1 << 62);
   }
 };
 
@@ -88,7 +85,7 @@ __device__ inline void mma_m64n256k16(float (&d)[128], uint64_t desc_a, uint64_t
         "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
       : "l"(desc_a), "l"(desc_b), "r"(accumulate ? 1 : 0));
 #else
-  __trap();  // compiled for another architecture: the callers check arch_has_wgmma() first
+  __trap();  // compiled for another architecture: never launched there (retrieval_tc.cu use_wgmma)
 #endif
 }
 
