@@ -467,10 +467,15 @@ int cmd_eval(int argc, char** argv) {
   if (sharded) std::tie(shard, num_shards) = parse_shard(args.get("shard"));
   ctx.memory_limit = args.has("memory-limit") ? static_cast<uint64_t>(parse_length(args.get("memory-limit"))) : available_host_memory();
   ctx.device = cpu_name();
-  // One device: this process uses it (before anything initializes CUDA here). A worker of run_device_workers
-  // gets its device already named in CUDA_VISIBLE_DEVICES (as device 0 of its own list) and leaves it.
-  if (is_gpu_backend(spec.backend) && spec.devices.size() == 1 && std::getenv("HSA_EVAL_WORKER") == nullptr)
-    ::setenv("CUDA_VISIBLE_DEVICES", worker_visible_device(spec.devices[0], std::getenv("CUDA_VISIBLE_DEVICES")).c_str(), 1);
+  // Devices past the ones this process sees are refused here, before any file of the run is written. One
+  // device: this process uses it (before anything initializes CUDA here). A worker of run_device_workers gets
+  // its device already named in CUDA_VISIBLE_DEVICES (as device 0 of its own list) and leaves it.
+  if (is_gpu_backend(spec.backend) && std::getenv("HSA_EVAL_WORKER") == nullptr) {
+    const char* parent = std::getenv("CUDA_VISIBLE_DEVICES");
+    std::vector<std::string> visible;
+    for (const auto& d : spec.devices) visible.push_back(worker_visible_device(d, parent));
+    if (visible.size() == 1) ::setenv("CUDA_VISIBLE_DEVICES", visible[0].c_str(), 1);
+  }
   if (is_gpu_backend(spec.backend) && spec.devices.size() <= 1) {  // (with several devices, each worker checks its own)
     make_backend(spec.backend);  // no device: fail here, before any file of the run is written
     const std::string gpus = device_summary();

@@ -349,6 +349,22 @@ TEST(Eval, OneWorkerPerDeviceMergesToTheUnshardedRun) {
   EXPECT_NE(r.err.find("exclude each other"), std::string::npos) << r.err;
 }
 
+// On a GPU backend, --devices names devices as this process sees them: one past the caller's
+// CUDA_VISIBLE_DEVICES is refused before any device is opened or any file of the run is written, for one
+// device (run in-process) and for several (one worker each).
+TEST(Eval, DevicesPastTheVisibleOnesAreRefused) {
+  for (const std::string devices : {"3", "0,3"}) {
+    const std::string dir = temp_dir() + "/eval-devices-past";
+    fs::remove_all(dir);
+    const CmdResult r = run_hsa("eval " + sweep_flags() + " --backend cuda --devices " + devices + " --out " + dir,
+                                "CUDA_VISIBLE_DEVICES=1,2");
+    EXPECT_NE(r.code, 0) << devices;
+    EXPECT_NE(r.err.find("--devices 3: this process sees 2 device(s) (CUDA_VISIBLE_DEVICES=1,2)"), std::string::npos)
+        << devices << ": " << r.err;
+    EXPECT_FALSE(fs::exists(dir + "/run.json")) << devices;
+  }
+}
+
 json row(const std::string& task, const std::string& family, int64_t length, double score, const std::string& pred = "x") {
   return {{"model", "m"}, {"task", task}, {"family", family}, {"length", length}, {"score", score}, {"prediction", pred},
           {"prompt_tokens", 1000}, {"prefill_seconds", 0.5}, {"peak_host_bytes", 100}, {"peak_device_bytes", 0}};
