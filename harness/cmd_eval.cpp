@@ -350,11 +350,12 @@ void merge_files(const std::string& dir, const json& run, const SweepSpec& spec,
 }
 
 // --devices A,B,...: one worker process per device, each `hsa eval ... --shard i/N --devices D` with
-// CUDA_VISIBLE_DEVICES naming device D (worker_visible_device: through this process's own
-// CUDA_VISIBLE_DEVICES when it has one), then the shards are merged. Workers resume like any shard, so rerunning the same
-// command after a failure continues where each worker stopped.
-int run_device_workers(int argc, char** argv, const std::vector<std::string>& devices, const std::string& dir,
-                       const json& run, const SweepSpec& spec) {
+// CUDA_VISIBLE_DEVICES=visible[i] (device D as this process sees it, resolved by the caller), then the shards
+// are merged. Workers resume like any shard, so rerunning the same command after a failure continues where
+// each worker stopped.
+int run_device_workers(int argc, char** argv, const std::vector<std::string>& devices,
+                       const std::vector<std::string>& visible, const std::string& dir, const json& run,
+                       const SweepSpec& spec) {
   std::vector<std::string> base = {"/proc/self/exe", argv[1]};
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
@@ -366,9 +367,6 @@ int run_device_workers(int argc, char** argv, const std::vector<std::string>& de
     base.push_back(a);
   }
   const size_t n = devices.size();
-  std::vector<std::string> visible(n);  // resolved before any worker starts: a bad index fails the run whole
-  for (size_t i = 0; i < n; ++i)  // (a CPU backend uses no device: its workers just split the items)
-    visible[i] = is_gpu_backend(spec.backend) ? worker_visible_device(devices[i], std::getenv("CUDA_VISIBLE_DEVICES")) : devices[i];
   std::vector<pid_t> pids(n);
   for (size_t i = 0; i < n; ++i) {
     std::vector<std::string> cmd = base;
@@ -467,13 +465,15 @@ int cmd_eval(int argc, char** argv) {
   if (sharded) std::tie(shard, num_shards) = parse_shard(args.get("shard"));
   ctx.memory_limit = args.has("memory-limit") ? static_cast<uint64_t>(parse_length(args.get("memory-limit"))) : available_host_memory();
   ctx.device = cpu_name();
-  // Devices past the ones this process sees are refused here, before any file of the run is written. One
-  // device: this process uses it (before anything initializes CUDA here). A worker of run_device_workers gets
-  // its device already named in CUDA_VISIBLE_DEVICES (as device 0 of its own list) and leaves it.
+  // The CUDA_VISIBLE_DEVICES naming each device, resolved once, here: devices past the ones this process sees
+  // are refused before any file of the run is written. One device: this process uses it (before anything
+  // initializes CUDA here). A worker of run_device_workers gets its device already named in
+  // CUDA_VISIBLE_DEVICES (as device 0 of its own list) and leaves it; a CPU backend uses no device (its
+  // workers just split the items).
+  std::vector<std::string> visible = spec.devices;
   if (is_gpu_backend(spec.backend) && std::getenv("HSA_EVAL_WORKER") == nullptr) {
     const char* parent = std::getenv("CUDA_VISIBLE_DEVICES");
-    std::vector<std::string> visible;
-    for (const auto& d : spec.devices) visible.push_back(worker_visible_device(d, parent));
+    for (auto& d : visible) d = worker_visible_device(d, parent);
     if (visible.size() == 1) ::setenv("CUDA_VISIBLE_DEVICES", visible[0].c_str(), 1);
   }
   if (is_gpu_backend(spec.backend) && spec.devices.size() <= 1) {  // (with several devices, each worker checks its own)
@@ -488,7 +488,7 @@ int cmd_eval(int argc, char** argv) {
   check_or_write_run_json(dir, run);
   if (spec.devices.size() > 1) {
     if (sharded) throw Error("--shard and several --devices exclude each other (each device runs one shard)");
-    return run_device_workers(argc, argv, spec.devices, dir, run, spec);
+    return run_device_workers(argc, argv, spec.devices, visible, dir, run, spec);
   }
 
   std::vector<WorkItem> items;

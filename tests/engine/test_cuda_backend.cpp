@@ -902,6 +902,15 @@ class CudaBf16Ops : public CudaOps {
     if (IsSkipped()) return;
     gpu_ = make_backend("cuda");
   }
+  // One query against two chunks (head dim 8, top-2): the smallest call that reaches the bf16 scorer, so that
+  // the scorer's choice (HSA_CUDA_SCORER) is made and any error it raises surfaces.
+  void retrieve_once() {
+    RetrievalParams p;
+    p.heads = 1, p.head_dim = 8, p.chunk = 4, p.topk = 2;
+    auto* gid = up(std::vector<int32_t>(2));
+    float* gw = up(std::vector<float>(2));
+    gpu_->retrieval(up(std::vector<float>(8, 1.f)), 1, 12, up(std::vector<float>(16, 1.f)), 2, p, gid, gw);
+  }
 };
 
 TEST_F(CudaBf16Ops, LinearMultipliesBf16Matrices) {
@@ -988,12 +997,8 @@ TEST_F(CudaBf16Ops, MmaScorerSelectsTheChunksOfRoundedScores) {
 
 TEST_F(CudaBf16Ops, WgmmaScorerSelectsTheChunksOfRoundedScores) {
   ScorerChoice choice("wgmma");
-  RetrievalParams p;
-  p.heads = 1, p.head_dim = 8, p.chunk = 4, p.topk = 2;
-  auto* gid = up(std::vector<int32_t>(2));
-  float* gw = up(std::vector<float>(2));
   try {
-    gpu_->retrieval(up(std::vector<float>(8, 1.f)), 1, 12, up(std::vector<float>(16, 1.f)), 2, p, gid, gw);
+    retrieve_once();
   } catch (const Error& e) {
     GTEST_SKIP() << e.what();
   }
@@ -1003,12 +1008,8 @@ TEST_F(CudaBf16Ops, WgmmaScorerSelectsTheChunksOfRoundedScores) {
 
 TEST_F(CudaBf16Ops, UnknownScorerIsAClearError) {
   ScorerChoice choice("tensor");
-  RetrievalParams p;
-  p.heads = 1, p.head_dim = 8, p.chunk = 4, p.topk = 2;
-  auto* gid = up(std::vector<int32_t>(2));
-  float* gw = up(std::vector<float>(2));
   try {
-    gpu_->retrieval(up(std::vector<float>(8, 1.f)), 1, 12, up(std::vector<float>(16, 1.f)), 2, p, gid, gw);
+    retrieve_once();
     FAIL() << "HSA_CUDA_SCORER=tensor was accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("HSA_CUDA_SCORER 'tensor'"), std::string::npos) << e.what();
