@@ -24,7 +24,9 @@
 // share the tile: streaming stays exact in this mode too (with either kernel; the two kernels may differ
 // from each other in the last bits of a score). Rows of the tile past the last query and chunks past the
 // visible ones are masked (zero-filled, never selected).
+#include <cuda.h>
 #include <cuda_bf16.h>
+#include <cudaTypedefs.h>
 
 #include <algorithm>
 #include <cmath>
@@ -34,6 +36,7 @@
 
 #include "engine/cuda/mma.cuh"
 #include "engine/cuda/ops.cuh"
+#include "engine/cuda/tma.cuh"
 #include "engine/cuda/topk.cuh"
 #include "engine/cuda/wgmma.cuh"
 #include "engine/error.h"
@@ -464,6 +467,130 @@ __global__ void __launch_bounds__(kWgThreads, 1)
 #endif
 }
 
+// ---- sm_90a, warp-specialized: the same MMAs and fold, fed by bulk tensor copies (TMA) -------------------------
+// Three warpgroups: warpgroup 0 is the producer, of which one thread issues, per slice, two bulk copies (the
+// 128 x 64 query box and the 256 x 64 landmark box, both landing in the 128-byte swizzle the MMAs read) into
+// the next free stage and announces their bytes on that stage's "full" barrier; warpgroups 1 and 2 are the
+// consumers of score_wgmma_kernel above (64 queries each), which wait on "full", run their MMAs, and arrive
+// at the stage's "empty" barrier (one arrival per warp) once the MMAs that read it are done. No block-wide
+// barrier and no per-thread copies: the producer runs up to kWgStages slices ahead of the slowest consumer,
+// across tiles, so the next tile's slices land while the consumers fold. Register budgets move from the
+// producer (40 per thread) to the consumers (232), whose 128 accumulators and two top-K lists need them.
+constexpr int kWsThreads = 384;
+constexpr size_t kWsSmemBytes = kWgSmemBytes + 2 * kWgStages * sizeof(uint64_t);
+
+__global__ void __launch_bounds__(kWsThreads, 1)
+    score_ws_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_constant__ CUtensorMap l_map, int n,
+                    int64_t pos0, int64_t n_chunks, RetrievalParams p, float scale, int64_t chunks_per_range,
+                    Candidate* scratch) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  using Sw = wgmma::Swizzle128;
+  constexpr int kRowB = kWgRowBytes, kStages = kWgStages, kDims = kRowB / 2;
+  constexpr uint32_t kQBytes = kWgTileQ * kRowB, kStageBytes = (kWgTileQ + kWgTileC) * kRowB;
+  extern __shared__ unsigned char smem_raw[];  // 1024-aligned stages, then the barriers
+  const uint32_t raw = smem_addr(smem_raw);
+  unsigned char* stages = smem_raw + (((raw + 1023) & ~1023u) - raw);
+  auto* full = reinterpret_cast<uint64_t*>(stages + kStages * kStageBytes);
+  uint64_t* empty = full + kStages;
+  const uint32_t base = smem_addr(stages);
+
+  const int Dp = padded(p.head_dim), hr = p.heads, K = p.topk, slices = Dp / kDims;
+  const int tid = threadIdx.x, wg = tid / 128, lane = tid & 31, g = lane >> 2, t = lane & 3;
+  const int cw = wg - 1;  // consumer warpgroup 0 or 1 (rows 64 cw .. + 64 of the tile)
+  const int r = blockIdx.z, q0 = blockIdx.x * kWgTileQ;
+  const int64_t range = blockIdx.y, ranges = gridDim.y;
+  const int row0 = 64 * cw + 16 * ((tid % 128) / 32) + g;  // a consumer thread's rows: row0 and row0 + 8
+
+  const int64_t last_t = pos0 + (q0 + kWgTileQ < n ? q0 + kWgTileQ : n) - 1;
+  const int64_t tile_visible = min64(last_t / p.chunk, n_chunks);
+  const int64_t begin = range * chunks_per_range;
+  const int64_t end = min64(begin + chunks_per_range, tile_visible);
+  auto write_lists = [&](const TopK* lists) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int q = q0 + row0 + 8 * h;
+      if (q >= n) continue;
+      Candidate* out = scratch + ((((int64_t)q * hr + r) * ranges + range) * kWgLists + t) * K;
+      for (int k = 0; k < K; ++k)
+        out[k] = lists && k < lists[h].kept ? Candidate{lists[h].s[k], lists[h].c[k]} : Candidate{-INFINITY, -1};
+    }
+  };
+  if (begin >= end) {
+    if (wg > 0) write_lists(nullptr);
+    return;
+  }
+  const int tiles = (int)((end - begin + kWgTileC - 1) / kWgTileC);
+  if (tid == 0) {
+    for (int i = 0; i < kStages; ++i) tma::barrier_init(&full[i], 1), tma::barrier_init(&empty[i], 8);  // one arrival per consumer warp
+    tma::barrier_init_fence();
+  }
+  __syncthreads();  // (the last block-wide barrier: the producer's other warps leave after it)
+
+  if (wg == 0) {
+    tma::regs_dec<40>();
+    if (tid != 0) return;
+    tma::prefetch_map(&q_map);
+    tma::prefetch_map(&l_map);
+    int i = 0;  // slices issued: slice i goes to stage i % kStages, its (i / kStages)-th use
+    for (int tile = 0; tile < tiles; ++tile) {
+      const int c0 = (int)(begin + (int64_t)tile * kWgTileC);
+      for (int slice = 0; slice < slices; ++slice, ++i) {
+        const int st = i % kStages;
+        tma::wait_parity(&empty[st], ((i / kStages) & 1) ^ 1);  // (the first use waits for nothing)
+        tma::arrive_expect_tx(&full[st], kStageBytes);
+        unsigned char* dst = stages + st * kStageBytes;
+        tma::load_3d(dst, &q_map, slice * kDims, q0, r, &full[st]);
+        tma::load_3d(dst + kQBytes, &l_map, slice * kDims, r, c0, &full[st]);
+      }
+    }
+    return;
+  }
+  tma::regs_inc<232>();
+
+  int64_t my_end[2];
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const int q = q0 + row0 + 8 * h;
+    my_end[h] = q < n ? min64(min64((pos0 + q) / p.chunk, n_chunks), end) : begin;
+  }
+  auto release = [&](int i) {  // the MMAs of this warp that read slice i are done
+    if (lane == 0) tma::arrive(&empty[i % kStages]);
+  };
+  TopK lists[2];
+  float bar_s[2] = {-INFINITY, -INFINITY};
+  int32_t bar_c[2] = {-1, -1};
+  float acc[128];
+  int i = 0;  // slices consumed
+  for (int tile = 0; tile < tiles; ++tile) {
+    for (int slice = 0; slice < slices; ++slice, ++i) {
+      tma::wait_parity(&full[i % kStages], (i / kStages) & 1);
+      const uint32_t st = base + (uint32_t)((i % kStages) * kStageBytes);
+      const uint32_t a = st + (uint32_t)(64 * cw * kRowB), b = st + kQBytes;
+      wgmma::pin(acc);
+      wgmma::fence();
+#pragma unroll
+      for (int kk = 0; kk < kDims / 16; ++kk)
+        wgmma::mma_m64n256k16(acc, Sw::descriptor(a + 32 * kk), Sw::descriptor(b + 32 * kk), slice > 0 || kk > 0);
+      wgmma::commit();
+      wgmma::pin(acc);
+      wgmma::wait<1>();
+      if (slice > 0) release(i - 1);
+    }
+    wgmma::wait<0>();
+    wgmma::pin(acc);
+    release(i - 1);
+    const int64_t c0 = begin + (int64_t)tile * kWgTileC;
+    fold_wg_row<0>(acc, t, (int)max64(0, min64(kWgTileC, my_end[0] - c0)), (int32_t)c0, scale, K, lists[0], bar_s[0], bar_c[0]);
+    fold_wg_row<1>(acc, t, (int)max64(0, min64(kWgTileC, my_end[1] - c0)), (int32_t)c0, scale, K, lists[1], bar_s[1], bar_c[1]);
+    quad_bar(bar_s[0], bar_c[0]);
+    quad_bar(bar_s[1], bar_c[1]);
+  }
+  write_lists(lists);
+#else
+  __trap();  // compiled for another architecture: never launched there (use_wgmma)
+#endif
+}
+
 // Streaming multiprocessors of the current device (asked once per process: one device, the backend's).
 int sm_count() {
   static const int n = [] {
@@ -512,6 +639,40 @@ __global__ void wgmma_compiled_kernel(int* out) {
 
 // Whether score_wgmma_kernel runs here: an sm_90 device running an image compiled for sm_90a.
 // HSA_CUDA_SCORER=mma (or wgmma, or auto) chooses explicitly: the tests and the benchmark run both kernels.
+// The driver's cuTensorMapEncodeTiled, found through the runtime (no link to the driver library).
+PFN_cuTensorMapEncodeTiled_v12000 encode_tiled() {
+  static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
+    void* f = nullptr;
+    cudaDriverEntryPointQueryResult found{};
+#if CUDART_VERSION >= 12050
+    const cudaError_t e = cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000, cudaEnableDefault, &found);
+#else
+    const cudaError_t e = cudaGetDriverEntryPoint("cuTensorMapEncodeTiled", &f, cudaEnableDefault, &found);
+#endif
+    check(e, "retrieval (bf16)", "cudaGetDriverEntryPoint (cuTensorMapEncodeTiled)");
+    if (found != cudaDriverEntryPointSuccess || !f)
+      throw Error("cuda backend: retrieval (bf16): the driver has no cuTensorMapEncodeTiled (needs CUDA 12 or later)");
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
+  }();
+  return fn;
+}
+
+// Map of a 3-d bf16 tensor (dims innermost first, byte strides of dims 1 and 2) read in boxes of `box`, each
+// landing in shared memory as rows of 128 bytes in the 128-byte swizzle; elements out of bounds read as 0.
+CUtensorMap tensor_map_bf16(const void* data, const uint64_t (&dims)[3], const uint64_t (&strides)[2],
+                            const uint32_t (&box)[3], const char* what) {
+  CUtensorMap map;
+  const cuuint32_t unit[3] = {1, 1, 1};
+  const CUresult rc = encode_tiled()(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<void*>(data), dims, strides,
+                                     box, unit, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                                     CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (rc != CUDA_SUCCESS)
+    throw Error(std::string("cuda backend: retrieval (bf16): cuTensorMapEncodeTiled failed for the ") + what +
+                " (error " + std::to_string((int)rc) + ", dims " + std::to_string(dims[0]) + " x " +
+                std::to_string(dims[1]) + " x " + std::to_string(dims[2]) + ")");
+  return map;
+}
+
 bool use_wgmma() {
   static const bool usable = [] {
     int dev = 0, major = 0, minor = 0;
@@ -574,7 +735,10 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
   if (n_chunks > INT32_MAX)
     throw Error("cuda backend: retrieval (bf16): " + std::to_string(n_chunks) + " chunks (chunk ids are 32-bit)");
   if (n <= 0) return;
-  const bool wg = use_wgmma();
+  // Chunks some query of this call sees: the rows of lb the wgmma kernels' landmark map covers. When there are
+  // none, the mma.sync kernel writes the (empty) lists.
+  const int64_t visible = std::max<int64_t>(0, std::min<int64_t>((pos0 + n - 1) / p.chunk, n_chunks));
+  const bool wg = visible > 0 && use_wgmma();
   const auto [per, ranges] = chunks_per_range(n, pos0, n_chunks, p.chunk, p.heads, wg ? kWgTileQ : kTileQ,
                                               wg ? kWgTileC : kTileC);
   if (p.heads > 65535)  // (ranges are at most kMaxRanges)
@@ -596,10 +760,22 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
           "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
     check(cudaFuncSetAttribute(score_wgmma_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kWgSmemBytes),
           "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
+    check(cudaFuncSetAttribute(score_ws_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kWsSmemBytes),
+          "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
     return true;
   }();
   (void)smem_set;
-  if (wg) {
+  const char* ws_env = std::getenv("HSA_CUDA_SCORER_WS");  // (temporary: the comparison of the two wgmma kernels)
+  const bool ws = wg && !(ws_env && std::string(ws_env) == "0");
+  if (ws) {
+    const CUtensorMap q_map = tensor_map_bf16(qb, {(uint64_t)Dp, (uint64_t)n, (uint64_t)p.heads},
+                                              {(uint64_t)Dp * 2, (uint64_t)n * Dp * 2}, {64, kWgTileQ, 1}, "queries");
+    const CUtensorMap l_map = tensor_map_bf16(lb, {(uint64_t)Dp, (uint64_t)p.heads, (uint64_t)visible},
+                                              {(uint64_t)Dp * 2, (uint64_t)p.heads * Dp * 2}, {64, 1, kWgTileC},
+                                              "landmarks");
+    const dim3 grid((unsigned)((n + kWgTileQ - 1) / kWgTileQ), (unsigned)ranges, (unsigned)p.heads);
+    score_ws_kernel<<<grid, kWsThreads, kWsSmemBytes>>>(q_map, l_map, n, pos0, n_chunks, p, scale, per, scratch);
+  } else if (wg) {
     const dim3 grid((unsigned)((n + kWgTileQ - 1) / kWgTileQ), (unsigned)ranges, (unsigned)p.heads);
     score_wgmma_kernel<<<grid, kWgThreads, kWgSmemBytes>>>(qb, n, pos0, lb, n_chunks, p, scale, per, scratch);
   } else {
