@@ -479,6 +479,12 @@ __global__ void __launch_bounds__(kWgThreads, 1)
 constexpr int kWsThreads = 384;
 constexpr size_t kWsSmemBytes = kWgSmemBytes + 2 * kWgStages * sizeof(uint64_t);
 
+// kCluster 2: the two blocks of a cluster own neighbouring query tiles of the same head and range and walk
+// the same landmark tiles (to the last chunk either one sees), so each brings half of every landmark box
+// and multicasts it to both: each stage's "full" barrier counts its own query box and both halves, and its
+// "empty" barrier counts the consumer warps of both blocks (a half may land in a block only when that block
+// is done with the stage too).
+template <int kCluster>
 __global__ void __launch_bounds__(kWsThreads, 1)
     score_ws_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_constant__ CUtensorMap l_map, int n,
                     int64_t pos0, int64_t n_chunks, RetrievalParams p, float scale, int64_t chunks_per_range,
@@ -487,6 +493,8 @@ __global__ void __launch_bounds__(kWsThreads, 1)
   using Sw = wgmma::Swizzle128;
   constexpr int kRowB = kWgRowBytes, kStages = kWgStages, kDims = kRowB / 2;
   constexpr uint32_t kQBytes = kWgTileQ * kRowB, kStageBytes = (kWgTileQ + kWgTileC) * kRowB;
+  constexpr int kHalfRows = kWgTileC / kCluster;  // landmark rows this block brings per slice
+  static_assert(kCluster == 1 || kCluster == 2);
   extern __shared__ unsigned char smem_raw[];  // 1024-aligned stages, then the barriers
   const uint32_t raw = smem_addr(smem_raw);
   unsigned char* stages = smem_raw + (((raw + 1023) & ~1023u) - raw);
@@ -498,10 +506,13 @@ __global__ void __launch_bounds__(kWsThreads, 1)
   const int tid = threadIdx.x, wg = tid / 128, lane = tid & 31, g = lane >> 2, t = lane & 3;
   const int cw = wg - 1;  // consumer warpgroup 0 or 1 (rows 64 cw .. + 64 of the tile)
   const int r = blockIdx.z, q0 = blockIdx.x * kWgTileQ;
+  const int rank = kCluster == 1 ? 0 : (int)tma::cluster_rank();
   const int64_t range = blockIdx.y, ranges = gridDim.y;
   const int row0 = 64 * cw + 16 * ((tid % 128) / 32) + g;  // a consumer thread's rows: row0 and row0 + 8
 
-  const int64_t last_t = pos0 + (q0 + kWgTileQ < n ? q0 + kWgTileQ : n) - 1;
+  // The cluster's last query (blocks past the last query tile have no rows of their own).
+  const int qc0 = (int)(blockIdx.x / kCluster) * kCluster * kWgTileQ;
+  const int64_t last_t = pos0 + (qc0 + kCluster * kWgTileQ < n ? qc0 + kCluster * kWgTileQ : n) - 1;
   const int64_t tile_visible = min64(last_t / p.chunk, n_chunks);
   const int64_t begin = range * chunks_per_range;
   const int64_t end = min64(begin + chunks_per_range, tile_visible);
@@ -515,34 +526,42 @@ __global__ void __launch_bounds__(kWsThreads, 1)
         out[k] = lists && k < lists[h].kept ? Candidate{lists[h].s[k], lists[h].c[k]} : Candidate{-INFINITY, -1};
     }
   };
-  if (begin >= end) {
+  if (begin >= end) {  // (the same for both blocks of a cluster)
     if (wg > 0) write_lists(nullptr);
     return;
   }
   const int tiles = (int)((end - begin + kWgTileC - 1) / kWgTileC);
   if (tid == 0) {
-    for (int i = 0; i < kStages; ++i) tma::barrier_init(&full[i], 1), tma::barrier_init(&empty[i], 8);  // one arrival per consumer warp
+    for (int i = 0; i < kStages; ++i)
+      tma::barrier_init(&full[i], 1), tma::barrier_init(&empty[i], 8 * kCluster);  // consumer warps of the cluster
     tma::barrier_init_fence();
   }
-  __syncthreads();  // (the last block-wide barrier: the producer's other warps leave after it)
+  if constexpr (kCluster > 1) tma::cluster_sync();  // the peer's barriers exist before anything lands in them
+  else __syncthreads();
 
   if (wg == 0) {
     tma::regs_dec<40>();
-    if (tid != 0) return;
-    tma::prefetch_map(&q_map);
-    tma::prefetch_map(&l_map);
-    int i = 0;  // slices issued: slice i goes to stage i % kStages, its (i / kStages)-th use
-    for (int tile = 0; tile < tiles; ++tile) {
-      const int c0 = (int)(begin + (int64_t)tile * kWgTileC);
-      for (int slice = 0; slice < slices; ++slice, ++i) {
-        const int st = i % kStages;
-        tma::wait_parity(&empty[st], ((i / kStages) & 1) ^ 1);  // (the first use waits for nothing)
-        tma::arrive_expect_tx(&full[st], kStageBytes);
-        unsigned char* dst = stages + st * kStageBytes;
-        tma::load_3d(dst, &q_map, slice * kDims, q0, r, &full[st]);
-        tma::load_3d(dst + kQBytes, &l_map, slice * kDims, r, c0, &full[st]);
+    if (tid == 0) {
+      tma::prefetch_map(&q_map);
+      tma::prefetch_map(&l_map);
+      int i = 0;  // slices issued: slice i goes to stage i % kStages, its (i / kStages)-th use
+      for (int tile = 0; tile < tiles; ++tile) {
+        const int c0 = (int)(begin + (int64_t)tile * kWgTileC) + rank * kHalfRows;
+        for (int slice = 0; slice < slices; ++slice, ++i) {
+          const int st = i % kStages;
+          tma::wait_parity(&empty[st], ((i / kStages) & 1) ^ 1);  // (the first use waits for nothing)
+          tma::arrive_expect_tx(&full[st], kStageBytes);
+          unsigned char* dst = stages + st * kStageBytes;
+          tma::load_3d(dst, &q_map, slice * kDims, q0, r, &full[st]);
+          if constexpr (kCluster == 1)
+            tma::load_3d(dst + kQBytes, &l_map, slice * kDims, r, c0, &full[st]);
+          else
+            tma::load_3d_multicast(dst + kQBytes + rank * kHalfRows * kRowB, &l_map, slice * kDims, r, c0, &full[st],
+                                   (uint16_t)((1u << kCluster) - 1));
+        }
       }
     }
+    if constexpr (kCluster > 1) tma::cluster_sync();  // (matches the consumers' one below)
     return;
   }
   tma::regs_inc<232>();
@@ -554,7 +573,13 @@ __global__ void __launch_bounds__(kWsThreads, 1)
     my_end[h] = q < n ? min64(min64((pos0 + q) / p.chunk, n_chunks), end) : begin;
   }
   auto release = [&](int i) {  // the MMAs of this warp that read slice i are done
-    if (lane == 0) tma::arrive(&empty[i % kStages]);
+    if (lane != 0) return;
+    if constexpr (kCluster == 1) {
+      tma::arrive(&empty[i % kStages]);
+    } else {
+#pragma unroll
+      for (int b = 0; b < kCluster; ++b) tma::arrive_cluster(&empty[i % kStages], b);
+    }
   };
   TopK lists[2];
   float bar_s[2] = {-INFINITY, -INFINITY};
@@ -586,6 +611,8 @@ __global__ void __launch_bounds__(kWsThreads, 1)
     quad_bar(bar_s[1], bar_c[1]);
   }
   write_lists(lists);
+  // No block may leave while its peer can still arrive at its barriers.
+  if constexpr (kCluster > 1) tma::cluster_sync();
 #else
   __trap();  // compiled for another architecture: never launched there (use_wgmma)
 #endif
@@ -760,7 +787,9 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
           "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
     check(cudaFuncSetAttribute(score_wgmma_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kWgSmemBytes),
           "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
-    check(cudaFuncSetAttribute(score_ws_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kWsSmemBytes),
+    check(cudaFuncSetAttribute(score_ws_kernel<1>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kWsSmemBytes),
+          "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
+    check(cudaFuncSetAttribute(score_ws_kernel<2>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kWsSmemBytes),
           "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
     return true;
   }();
@@ -770,11 +799,23 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
   if (ws) {
     const CUtensorMap q_map = tensor_map_bf16(qb, {(uint64_t)Dp, (uint64_t)n, (uint64_t)p.heads},
                                               {(uint64_t)Dp * 2, (uint64_t)n * Dp * 2}, {64, kWgTileQ, 1}, "queries");
+    const int q_tiles = (n + kWgTileQ - 1) / kWgTileQ;
+    const char* cl_env = std::getenv("HSA_CUDA_SCORER_CLUSTER");  // (temporary: the comparison)
+    const unsigned cluster = q_tiles >= 2 && !(cl_env && std::string(cl_env) == "1") ? 2 : 1;
     const CUtensorMap l_map = tensor_map_bf16(lb, {(uint64_t)Dp, (uint64_t)p.heads, (uint64_t)visible},
-                                              {(uint64_t)Dp * 2, (uint64_t)p.heads * Dp * 2}, {64, 1, kWgTileC},
-                                              "landmarks");
-    const dim3 grid((unsigned)((n + kWgTileQ - 1) / kWgTileQ), (unsigned)ranges, (unsigned)p.heads);
-    score_ws_kernel<<<grid, kWsThreads, kWsSmemBytes>>>(q_map, l_map, n, pos0, n_chunks, p, scale, per, scratch);
+                                              {(uint64_t)Dp * 2, (uint64_t)p.heads * Dp * 2},
+                                              {64, 1, kWgTileC / cluster}, "landmarks");
+    cudaLaunchConfig_t cfg{};
+    cfg.gridDim = dim3((unsigned)((q_tiles + cluster - 1) / cluster * cluster), (unsigned)ranges, (unsigned)p.heads);
+    cfg.blockDim = dim3(kWsThreads);
+    cfg.dynamicSmemBytes = kWsSmemBytes;
+    cudaLaunchAttribute attr{};
+    attr.id = cudaLaunchAttributeClusterDimension;
+    attr.val.clusterDim.x = cluster, attr.val.clusterDim.y = 1, attr.val.clusterDim.z = 1;
+    cfg.attrs = &attr, cfg.numAttrs = 1;
+    check(cluster == 2 ? cudaLaunchKernelEx(&cfg, score_ws_kernel<2>, q_map, l_map, n, pos0, n_chunks, p, scale, per, scratch)
+                       : cudaLaunchKernelEx(&cfg, score_ws_kernel<1>, q_map, l_map, n, pos0, n_chunks, p, scale, per, scratch),
+          "retrieval (bf16 scoring)", "cudaLaunchKernelEx");
   } else if (wg) {
     const dim3 grid((unsigned)((n + kWgTileQ - 1) / kWgTileQ), (unsigned)ranges, (unsigned)p.heads);
     score_wgmma_kernel<<<grid, kWgThreads, kWgSmemBytes>>>(qb, n, pos0, lb, n_chunks, p, scale, per, scratch);
