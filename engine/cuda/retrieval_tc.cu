@@ -278,25 +278,34 @@ __global__ void __launch_bounds__(kTcThreads, 1)
   for (int k = 0; k < K; ++k) out[k] = k < mine.kept ? Candidate{mine.s[k], mine.c[k]} : Candidate{-INFINITY, -1};
 }
 
-// ---- sm_90a: the same first stage on wgmma ------------------------------------------------------------------
-// A block of 2 warpgroups owns 128 queries (64 per warpgroup) and walks its range in tiles of 256 chunks:
-// per 64-dim slice, each warpgroup issues four asynchronous m64n256k16 MMAs that read the query and landmark
-// slices straight from shared memory (wgmma.cuh: 128-byte swizzle), so no fragment passes through registers
-// and the tile's 64 x 256 fp32 scores stay in the accumulator registers (128 per thread). Slices stream in
-// with cp.async, two slices ahead of the one being multiplied, into 4 stages: a stage is refilled only after
-// a barrier that every thread reaches after waiting for the MMAs that read it. The fold reads the scores
-// where they are: a thread holds 64 scores of each of its two rows (quad lane t: columns 8 j + 2 t, + 1) and
-// keeps one top-K list per row; the quad's four lists of a row share one bar (fold_wg_row), and a row of
-// the tile is skipped in one comparison of its largest score with that bar, which is how most rows of most
-// tiles go once the lists are warm. A query thus has four lists per range, merged by select_candidates.
+// ---- sm_90a: the same first stage on wgmma, fed by bulk tensor copies ------------------------------------------
+// A block of three warpgroups owns 128 queries and walks its range in tiles of 256 chunks. Warpgroup 0 is the
+// producer: one of its threads issues, per 64-dim slice, two bulk tensor copies (TMA: the 128 x 64 query box
+// and the 256 x 64 landmark box, both landing in the 128-byte swizzle the MMAs read, wgmma.cuh) into the next
+// free stage of kWgStages, and announces their bytes on that stage's "full" barrier. Warpgroups 1 and 2 are
+// the consumers, 64 queries each: they wait on "full", issue four asynchronous m64n256k16 MMAs that read both
+// operands straight from shared memory into 128 fp32 accumulator registers per thread, and arrive at the
+// stage's "empty" barrier (one arrival per warp) once the MMAs that read it are done. No block-wide barrier
+// and no per-thread copies: the producer runs up to kWgStages slices ahead of the consumers, across tiles, so
+// the next tile's slices land while the consumers fold. Register budgets move from the producer (40 per
+// thread) to the consumers (232).
+//
+// The fold reads the scores where they are: a thread holds 64 scores of each of its two rows (quad lane t:
+// columns 8 j + 2 t, + 1) and keeps one top-K list per row; the quad's four lists of a row share one bar
+// (fold_wg_row), and a row of the tile is skipped in one comparison of its largest score with that bar. A
+// query thus has four lists per range, merged by select_candidates. For K <= 8 (the paper's K) the lists live
+// in registers (RegList8: inserting is eight compare-and-swaps, no local memory); larger K use TopK.
+//
+// (Measured on an H200 and dropped: two-block clusters multicasting the landmark box, 10% slower at 32M;
+// cp.async copies by every thread with a block barrier per slice, 12% slower.)
 constexpr int kWgTileQ = 128;
 constexpr int kWgTileC = 256;
-constexpr int kWgThreads = 256;
+constexpr int kWgThreads = 384;
 constexpr int kWgLists = 4;              // lists per query and range: the 4 threads of a quad
 constexpr int kWgRowBytes = wgmma::Swizzle128::kRowBytes;  // a slice: 64 dims of a row
 constexpr int kWgStages = 4;
-// + slack to align the first stage to 1024 bytes
-constexpr size_t kWgSmemBytes = (size_t)kWgStages * (kWgTileQ + kWgTileC) * kWgRowBytes + 1024;
+// stages + slack to align the first to 1024 bytes + a full and an empty barrier per stage
+constexpr size_t kWgSmemBytes = (size_t)kWgStages * (kWgTileQ + kWgTileC) * kWgRowBytes + 1024 + 16 * kWgStages;
 static_assert(kWgSmemBytes <= 227 * 1024, "one block per SM must fit");
 static_assert(kSlice == kWgRowBytes / 2, "the packed head dim is a whole number of slices");
 
@@ -307,8 +316,8 @@ static_assert(kSlice == kWgRowBytes / 2, "the packed head dim is a whole number 
 // list's K-th entry already has K entries of the row before it, so what does not beat it cannot be among the
 // row's K best: the row's four lists together keep its K best exactly, while each list sees the bar of the
 // best one (far fewer insertions than four independent lists).
-template <int h>
-__device__ inline void fold_wg_row(const float (&d)[128], int t, int lim, int32_t c0, float scale, int K, TopK& list,
+template <int h, class List>
+__device__ inline void fold_wg_row(const float (&d)[128], int t, int lim, int32_t c0, float scale, int K, List& list,
                                    float& bar_s, int32_t& bar_c) {
   if (lim <= 0) return;  // a row past the last query, or one that sees none of the tile
   if (lim >= kWgTileC) {
@@ -326,8 +335,8 @@ __device__ inline void fold_wg_row(const float (&d)[128], int t, int lim, int32_
       const float sc = d[4 * j + 2 * h + e] * scale;
       if (col < lim && better(sc, c0 + col, bar_s, bar_c)) {
         list.insert(sc, c0 + col, K);
-        if (list.kept == K && better(list.s[K - 1], list.c[K - 1], bar_s, bar_c))
-          bar_s = list.s[K - 1], bar_c = list.c[K - 1];
+        const Candidate kth = list.kth(K);
+        if (better(kth.score, kth.chunk, bar_s, bar_c)) bar_s = kth.score, bar_c = kth.chunk;
       }
     }
   }
@@ -342,159 +351,21 @@ __device__ inline void quad_bar(float& bar_s, int32_t& bar_c) {
     if (better(s2, c2, bar_s, bar_c)) bar_s = s2, bar_c = c2;
   }
 }
-
 #endif
 
 // grid (query tiles, chunk ranges, retrieval heads), as score_tc_kernel; lists kWgLists per query and range.
+// q_map: the packed queries (h_r, n, Dp) in boxes of 64 dims x 128 queries; l_map: the packed landmarks
+// (chunks, h_r, Dp) in boxes of 64 dims x 256 chunks of one head (rows past the visible chunks read as 0).
+template <class List>
 __global__ void __launch_bounds__(kWgThreads, 1)
-    score_wgmma_kernel(const __nv_bfloat16* qb, int n, int64_t pos0, const __nv_bfloat16* lb, int64_t n_chunks,
-                       RetrievalParams p, float scale, int64_t chunks_per_range, Candidate* scratch) {
+    score_wgmma_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_constant__ CUtensorMap l_map, int n,
+                       int64_t pos0, int64_t n_chunks, RetrievalParams p, float scale, int64_t chunks_per_range,
+                       Candidate* scratch) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   using Sw = wgmma::Swizzle128;
-  constexpr int kRowB = kWgRowBytes, kStages = kWgStages;
-  constexpr int kDims = kRowB / 2;             // dims per slice
-  constexpr int kAhead = kStages - 2;          // the stage refilled at slice s was read by the MMAs of slice s - 2
-  constexpr int kStageBytes = (kWgTileQ + kWgTileC) * kRowB;
-  constexpr int kRowStep = kWgThreads / Sw::kPieces;  // rows between two copies of a thread
-  static_assert(kAhead >= 1 && kWgTileQ % kRowStep == 0 && kWgTileC % kRowStep == 0);
-  static_assert(kStageBytes % 1024 == 0 && (64 * kRowB) % Sw::kGroupBytes == 0 && (kWgTileQ * kRowB) % Sw::kGroupBytes == 0);
-  extern __shared__ unsigned char smem_raw[];  // kStages x (queries 128 rows, chunks 256 rows)
-  const uint32_t raw = smem_addr(smem_raw);
-  const uint32_t base = (raw + 1023) & ~1023u;
-  unsigned char* stages = smem_raw + (base - raw);
-
-  const int Dp = padded(p.head_dim), hr = p.heads, K = p.topk, slices = Dp / kDims;
-  const int tid = threadIdx.x, wg = tid / 128, lane = tid & 31, g = lane >> 2, t = lane & 3;
-  const int r = blockIdx.z, q0 = blockIdx.x * kWgTileQ;
-  const int64_t range = blockIdx.y, ranges = gridDim.y;
-  const __nv_bfloat16* qrows = qb + ((int64_t)r * n + q0) * Dp;
-  const int row0 = 64 * wg + 16 * ((tid % 128) / 32) + g;  // the thread's rows: row0 and row0 + 8
-
-  const int64_t last_t = pos0 + (q0 + kWgTileQ < n ? q0 + kWgTileQ : n) - 1;
-  const int64_t tile_visible = min64(last_t / p.chunk, n_chunks);
-  const int64_t begin = range * chunks_per_range;
-  const int64_t end = min64(begin + chunks_per_range, tile_visible);
-  int64_t my_end[2];
-#pragma unroll
-  for (int h = 0; h < 2; ++h) {
-    const int q = q0 + row0 + 8 * h;
-    my_end[h] = q < n ? min64(min64((pos0 + q) / p.chunk, n_chunks), end) : begin;
-  }
-  auto write_lists = [&](const TopK* lists) {
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const int q = q0 + row0 + 8 * h;
-      if (q >= n) continue;
-      Candidate* out = scratch + ((((int64_t)q * hr + r) * ranges + range) * kWgLists + t) * K;
-      for (int k = 0; k < K; ++k)
-        out[k] = lists && k < lists[h].kept ? Candidate{lists[h].s[k], lists[h].c[k]} : Candidate{-INFINITY, -1};
-    }
-  };
-  if (begin >= end) {
-    write_lists(nullptr);
-    return;
-  }
-  const int tiles = (int)((end - begin + kWgTileC - 1) / kWgTileC);
-
-  // The stream of slices, (tile, slice) in order; slice `issued` goes to stage issued % kStages. Row i of a
-  // stage: query i (i < 128) or chunk c0 + i - 128, each kRowB bytes of dims k0 .. k0 + kDims - 1, swizzled.
-  // Thread tid copies piece tid % kPieces of rows tid / kPieces + kRowStep m: the same piece and the same
-  // swizzle for all of them, so a copy is an add to a base address.
-  const int prow = tid / Sw::kPieces, piece = tid % Sw::kPieces;
-  const uint32_t dst0 = Sw::offset(prow, piece);
-  constexpr uint32_t kStepBytes = kRowStep * kRowB;
-  const __nv_bfloat16* q_src = qrows + (int64_t)prow * Dp + 8 * piece;
-  const int64_t q_step = kRowStep * (int64_t)Dp, l_step = kRowStep * (int64_t)hr * Dp;
-  int next_tile = 0, next_slice = 0, issued = 0;
-  auto issue = [&]() {
-    if (next_tile < tiles) {
-      const int64_t c0 = begin + (int64_t)next_tile * kWgTileC;
-      const int k0 = next_slice * kDims;
-      unsigned char* st = stages + (issued % kStages) * kStageBytes + dst0;
-#pragma unroll
-      for (int m = 0; m < kWgTileQ / kRowStep; ++m) {
-        const bool valid = q0 + prow + kRowStep * m < n;
-        cp_async16(st + m * kStepBytes, valid ? q_src + m * q_step + k0 : qrows, valid);
-      }
-      const __nv_bfloat16* l_src = lb + ((c0 + prow) * hr + r) * Dp + 8 * piece + k0;
-      st += kWgTileQ * kRowB;
-#pragma unroll
-      for (int m = 0; m < kWgTileC / kRowStep; ++m) {
-        const bool valid = c0 + prow + kRowStep * m < end;
-        cp_async16(st + m * kStepBytes, valid ? l_src + m * l_step : lb, valid);
-      }
-      if (++next_slice == slices) next_slice = 0, ++next_tile;
-    }
-    ++issued;
-    cp_async_commit();  // an empty group past the end keeps the group count uniform
-  };
-  for (int i = 0; i < kAhead; ++i) issue();
-
-  TopK lists[2];
-  float bar_s[2] = {-INFINITY, -INFINITY};
-  int32_t bar_c[2] = {-1, -1};
-  float acc[128];
-  int s = 0;  // slices consumed
-  for (int tile = 0; tile < tiles; ++tile) {
-    for (int slice = 0; slice < slices; ++slice, ++s) {
-      cp_async_wait<kAhead - 1>();  // slice s has landed (this thread's copies) ...
-      wgmma::fence_shared();        // ... visible to the tensor cores' reads ...
-      __syncthreads();              // ... for every thread's copies; the MMAs of slice s - 2 are done
-      issue();
-      const uint32_t st = base + (uint32_t)((s % kStages) * kStageBytes);
-      const uint32_t a = st + (uint32_t)(64 * wg * kRowB), b = st + (uint32_t)(kWgTileQ * kRowB);
-      wgmma::pin(acc);
-      wgmma::fence();
-#pragma unroll
-      for (int kk = 0; kk < kDims / 16; ++kk)
-        wgmma::mma_m64n256k16(acc, Sw::descriptor(a + 32 * kk), Sw::descriptor(b + 32 * kk), slice > 0 || kk > 0);
-      wgmma::commit();
-      wgmma::pin(acc);
-      wgmma::wait<1>();
-    }
-    wgmma::wait<0>();
-    wgmma::pin(acc);
-    const int64_t c0 = begin + (int64_t)tile * kWgTileC;
-    fold_wg_row<0>(acc, t, (int)max64(0, min64(kWgTileC, my_end[0] - c0)), (int32_t)c0, scale, K, lists[0], bar_s[0], bar_c[0]);
-    fold_wg_row<1>(acc, t, (int)max64(0, min64(kWgTileC, my_end[1] - c0)), (int32_t)c0, scale, K, lists[1], bar_s[1], bar_c[1]);
-    quad_bar(bar_s[0], bar_c[0]);
-    quad_bar(bar_s[1], bar_c[1]);
-  }
-  cp_async_wait<0>();
-  write_lists(lists);
-#else
-  __trap();  // compiled for another architecture: never launched there (use_wgmma)
-#endif
-}
-
-// ---- sm_90a, warp-specialized: the same MMAs and fold, fed by bulk tensor copies (TMA) -------------------------
-// Three warpgroups: warpgroup 0 is the producer, of which one thread issues, per slice, two bulk copies (the
-// 128 x 64 query box and the 256 x 64 landmark box, both landing in the 128-byte swizzle the MMAs read) into
-// the next free stage and announces their bytes on that stage's "full" barrier; warpgroups 1 and 2 are the
-// consumers of score_wgmma_kernel above (64 queries each), which wait on "full", run their MMAs, and arrive
-// at the stage's "empty" barrier (one arrival per warp) once the MMAs that read it are done. No block-wide
-// barrier and no per-thread copies: the producer runs up to kWgStages slices ahead of the slowest consumer,
-// across tiles, so the next tile's slices land while the consumers fold. Register budgets move from the
-// producer (40 per thread) to the consumers (232), whose 128 accumulators and two top-K lists need them.
-constexpr int kWsThreads = 384;
-constexpr size_t kWsSmemBytes = kWgSmemBytes + 2 * kWgStages * sizeof(uint64_t);
-
-// kCluster 2: the two blocks of a cluster own neighbouring query tiles of the same head and range and walk
-// the same landmark tiles (to the last chunk either one sees), so each brings half of every landmark box
-// and multicasts it to both: each stage's "full" barrier counts its own query box and both halves, and its
-// "empty" barrier counts the consumer warps of both blocks (a half may land in a block only when that block
-// is done with the stage too).
-template <int kCluster>
-__global__ void __launch_bounds__(kWsThreads, 1)
-    score_ws_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_constant__ CUtensorMap l_map, int n,
-                    int64_t pos0, int64_t n_chunks, RetrievalParams p, float scale, int64_t chunks_per_range,
-                    Candidate* scratch) {
-#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  using Sw = wgmma::Swizzle128;
-  constexpr int kRowB = kWgRowBytes, kStages = kWgStages, kDims = kRowB / 2;
+  constexpr int kRowB = kWgRowBytes, kStages = kWgStages, kDims = kRowB / 2, kConsumerWarps = 8;
   constexpr uint32_t kQBytes = kWgTileQ * kRowB, kStageBytes = (kWgTileQ + kWgTileC) * kRowB;
-  constexpr int kHalfRows = kWgTileC / kCluster;  // landmark rows this block brings per slice
-  static_assert(kCluster == 1 || kCluster == 2);
+  static_assert(kStageBytes % 1024 == 0 && kQBytes % Sw::kGroupBytes == 0 && (64 * kRowB) % Sw::kGroupBytes == 0);
   extern __shared__ unsigned char smem_raw[];  // 1024-aligned stages, then the barriers
   const uint32_t raw = smem_addr(smem_raw);
   unsigned char* stages = smem_raw + (((raw + 1023) & ~1023u) - raw);
@@ -506,62 +377,50 @@ __global__ void __launch_bounds__(kWsThreads, 1)
   const int tid = threadIdx.x, wg = tid / 128, lane = tid & 31, g = lane >> 2, t = lane & 3;
   const int cw = wg - 1;  // consumer warpgroup 0 or 1 (rows 64 cw .. + 64 of the tile)
   const int r = blockIdx.z, q0 = blockIdx.x * kWgTileQ;
-  const int rank = kCluster == 1 ? 0 : (int)tma::cluster_rank();
   const int64_t range = blockIdx.y, ranges = gridDim.y;
   const int row0 = 64 * cw + 16 * ((tid % 128) / 32) + g;  // a consumer thread's rows: row0 and row0 + 8
 
-  // The cluster's last query (blocks past the last query tile have no rows of their own).
-  const int qc0 = (int)(blockIdx.x / kCluster) * kCluster * kWgTileQ;
-  const int64_t last_t = pos0 + (qc0 + kCluster * kWgTileQ < n ? qc0 + kCluster * kWgTileQ : n) - 1;
+  const int64_t last_t = pos0 + (q0 + kWgTileQ < n ? q0 + kWgTileQ : n) - 1;
   const int64_t tile_visible = min64(last_t / p.chunk, n_chunks);
   const int64_t begin = range * chunks_per_range;
   const int64_t end = min64(begin + chunks_per_range, tile_visible);
-  auto write_lists = [&](const TopK* lists) {
+  auto write_lists = [&](const List* lists) {
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int q = q0 + row0 + 8 * h;
       if (q >= n) continue;
       Candidate* out = scratch + ((((int64_t)q * hr + r) * ranges + range) * kWgLists + t) * K;
-      for (int k = 0; k < K; ++k)
-        out[k] = lists && k < lists[h].kept ? Candidate{lists[h].s[k], lists[h].c[k]} : Candidate{-INFINITY, -1};
+      for (int k = 0; k < K; ++k) out[k] = lists ? lists[h].at(k) : Candidate{-INFINITY, -1};
     }
   };
-  if (begin >= end) {  // (the same for both blocks of a cluster)
+  if (begin >= end) {
     if (wg > 0) write_lists(nullptr);
     return;
   }
   const int tiles = (int)((end - begin + kWgTileC - 1) / kWgTileC);
   if (tid == 0) {
-    for (int i = 0; i < kStages; ++i)
-      tma::barrier_init(&full[i], 1), tma::barrier_init(&empty[i], 8 * kCluster);  // consumer warps of the cluster
+    for (int i = 0; i < kStages; ++i) tma::barrier_init(&full[i], 1), tma::barrier_init(&empty[i], kConsumerWarps);
     tma::barrier_init_fence();
   }
-  if constexpr (kCluster > 1) tma::cluster_sync();  // the peer's barriers exist before anything lands in them
-  else __syncthreads();
+  __syncthreads();  // (the last block-wide barrier: the producer's idle threads leave after it)
 
   if (wg == 0) {
     tma::regs_dec<40>();
-    if (tid == 0) {
-      tma::prefetch_map(&q_map);
-      tma::prefetch_map(&l_map);
-      int i = 0;  // slices issued: slice i goes to stage i % kStages, its (i / kStages)-th use
-      for (int tile = 0; tile < tiles; ++tile) {
-        const int c0 = (int)(begin + (int64_t)tile * kWgTileC) + rank * kHalfRows;
-        for (int slice = 0; slice < slices; ++slice, ++i) {
-          const int st = i % kStages;
-          tma::wait_parity(&empty[st], ((i / kStages) & 1) ^ 1);  // (the first use waits for nothing)
-          tma::arrive_expect_tx(&full[st], kStageBytes);
-          unsigned char* dst = stages + st * kStageBytes;
-          tma::load_3d(dst, &q_map, slice * kDims, q0, r, &full[st]);
-          if constexpr (kCluster == 1)
-            tma::load_3d(dst + kQBytes, &l_map, slice * kDims, r, c0, &full[st]);
-          else
-            tma::load_3d_multicast(dst + kQBytes + rank * kHalfRows * kRowB, &l_map, slice * kDims, r, c0, &full[st],
-                                   (uint16_t)((1u << kCluster) - 1));
-        }
+    if (tid != 0) return;
+    tma::prefetch_map(&q_map);
+    tma::prefetch_map(&l_map);
+    int i = 0;  // slices issued: slice i goes to stage i % kStages, its (i / kStages)-th use
+    for (int tile = 0; tile < tiles; ++tile) {
+      const int c0 = (int)(begin + (int64_t)tile * kWgTileC);
+      for (int slice = 0; slice < slices; ++slice, ++i) {
+        const int st = i % kStages;
+        tma::wait_parity(&empty[st], ((i / kStages) & 1) ^ 1);  // (the first use waits for nothing)
+        tma::arrive_expect_tx(&full[st], kStageBytes);
+        unsigned char* dst = stages + st * kStageBytes;
+        tma::load_3d(dst, &q_map, slice * kDims, q0, r, &full[st]);
+        tma::load_3d(dst + kQBytes, &l_map, slice * kDims, r, c0, &full[st]);
       }
     }
-    if constexpr (kCluster > 1) tma::cluster_sync();  // (matches the consumers' one below)
     return;
   }
   tma::regs_inc<232>();
@@ -573,15 +432,9 @@ __global__ void __launch_bounds__(kWsThreads, 1)
     my_end[h] = q < n ? min64(min64((pos0 + q) / p.chunk, n_chunks), end) : begin;
   }
   auto release = [&](int i) {  // the MMAs of this warp that read slice i are done
-    if (lane != 0) return;
-    if constexpr (kCluster == 1) {
-      tma::arrive(&empty[i % kStages]);
-    } else {
-#pragma unroll
-      for (int b = 0; b < kCluster; ++b) tma::arrive_cluster(&empty[i % kStages], b);
-    }
+    if (lane == 0) tma::arrive(&empty[i % kStages]);
   };
-  TopK lists[2];
+  List lists[2];
   float bar_s[2] = {-INFINITY, -INFINITY};
   int32_t bar_c[2] = {-1, -1};
   float acc[128];
@@ -611,8 +464,6 @@ __global__ void __launch_bounds__(kWsThreads, 1)
     quad_bar(bar_s[1], bar_c[1]);
   }
   write_lists(lists);
-  // No block may leave while its peer can still arrive at its barriers.
-  if constexpr (kCluster > 1) tma::cluster_sync();
 #else
   __trap();  // compiled for another architecture: never launched there (use_wgmma)
 #endif
@@ -766,8 +617,14 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
   // none, the mma.sync kernel writes the (empty) lists.
   const int64_t visible = std::max<int64_t>(0, std::min<int64_t>((pos0 + n - 1) / p.chunk, n_chunks));
   const bool wg = visible > 0 && use_wgmma();
-  const auto [per, ranges] = chunks_per_range(n, pos0, n_chunks, p.chunk, p.heads, wg ? kWgTileQ : kTileQ,
-                                              wg ? kWgTileC : kTileC);
+  auto [per, ranges] = chunks_per_range(n, pos0, n_chunks, p.chunk, p.heads, wg ? kWgTileQ : kTileQ,
+                                        wg ? kWgTileC : kTileC);
+  if (const char* fr = std::getenv("HSA_CUDA_SCORER_RANGES_DIV"); fr && wg) {  // (temporary: the measurement)
+    const int64_t div = std::max(1, std::atoi(fr)), want = std::max<int64_t>(1, ranges / div);
+    const int64_t tiles = (std::max<int64_t>(1, visible) + kWgTileC - 1) / kWgTileC;
+    per = (tiles + want - 1) / want * kWgTileC;
+    ranges = (std::max<int64_t>(1, visible) + per - 1) / per;
+  }
   if (p.heads > 65535)  // (ranges are at most kMaxRanges)
     throw Error("cuda backend: retrieval (bf16): " + std::to_string(p.heads) + " retrieval heads exceed the grid's 65535");
   const int lists = (int)((wg ? kWgLists : kFolders) * ranges);
@@ -785,40 +642,26 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
   static const bool smem_set = [] {  // once per process (one device: the backend's)
     check(cudaFuncSetAttribute(score_tc_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kSmemBytes),
           "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
-    check(cudaFuncSetAttribute(score_wgmma_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kWgSmemBytes),
+    check(cudaFuncSetAttribute(score_wgmma_kernel<RegList8>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               (int)kWgSmemBytes),
           "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
-    check(cudaFuncSetAttribute(score_ws_kernel<1>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kWsSmemBytes),
-          "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
-    check(cudaFuncSetAttribute(score_ws_kernel<2>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kWsSmemBytes),
+    check(cudaFuncSetAttribute(score_wgmma_kernel<LocalList>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               (int)kWgSmemBytes),
           "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
     return true;
   }();
   (void)smem_set;
-  const char* ws_env = std::getenv("HSA_CUDA_SCORER_WS");  // (temporary: the comparison of the two wgmma kernels)
-  const bool ws = wg && !(ws_env && std::string(ws_env) == "0");
-  if (ws) {
+  if (wg) {
     const CUtensorMap q_map = tensor_map_bf16(qb, {(uint64_t)Dp, (uint64_t)n, (uint64_t)p.heads},
                                               {(uint64_t)Dp * 2, (uint64_t)n * Dp * 2}, {64, kWgTileQ, 1}, "queries");
-    const int q_tiles = (n + kWgTileQ - 1) / kWgTileQ;
-    const char* cl_env = std::getenv("HSA_CUDA_SCORER_CLUSTER");  // (temporary: the comparison)
-    const unsigned cluster = q_tiles >= 2 && !(cl_env && std::string(cl_env) == "1") ? 2 : 1;
     const CUtensorMap l_map = tensor_map_bf16(lb, {(uint64_t)Dp, (uint64_t)p.heads, (uint64_t)visible},
-                                              {(uint64_t)Dp * 2, (uint64_t)p.heads * Dp * 2},
-                                              {64, 1, kWgTileC / cluster}, "landmarks");
-    cudaLaunchConfig_t cfg{};
-    cfg.gridDim = dim3((unsigned)((q_tiles + cluster - 1) / cluster * cluster), (unsigned)ranges, (unsigned)p.heads);
-    cfg.blockDim = dim3(kWsThreads);
-    cfg.dynamicSmemBytes = kWsSmemBytes;
-    cudaLaunchAttribute attr{};
-    attr.id = cudaLaunchAttributeClusterDimension;
-    attr.val.clusterDim.x = cluster, attr.val.clusterDim.y = 1, attr.val.clusterDim.z = 1;
-    cfg.attrs = &attr, cfg.numAttrs = 1;
-    check(cluster == 2 ? cudaLaunchKernelEx(&cfg, score_ws_kernel<2>, q_map, l_map, n, pos0, n_chunks, p, scale, per, scratch)
-                       : cudaLaunchKernelEx(&cfg, score_ws_kernel<1>, q_map, l_map, n, pos0, n_chunks, p, scale, per, scratch),
-          "retrieval (bf16 scoring)", "cudaLaunchKernelEx");
-  } else if (wg) {
+                                              {(uint64_t)Dp * 2, (uint64_t)p.heads * Dp * 2}, {64, 1, kWgTileC},
+                                              "landmarks");
     const dim3 grid((unsigned)((n + kWgTileQ - 1) / kWgTileQ), (unsigned)ranges, (unsigned)p.heads);
-    score_wgmma_kernel<<<grid, kWgThreads, kWgSmemBytes>>>(qb, n, pos0, lb, n_chunks, p, scale, per, scratch);
+    if (p.topk <= RegList8::kSlots)
+      score_wgmma_kernel<RegList8><<<grid, kWgThreads, kWgSmemBytes>>>(q_map, l_map, n, pos0, n_chunks, p, scale, per, scratch);
+    else
+      score_wgmma_kernel<LocalList><<<grid, kWgThreads, kWgSmemBytes>>>(q_map, l_map, n, pos0, n_chunks, p, scale, per, scratch);
   } else {
     const dim3 grid((unsigned)((n + kTileQ - 1) / kTileQ), (unsigned)ranges, (unsigned)p.heads);
     score_tc_kernel<<<grid, kTcThreads, kSmemBytes>>>(qb, n, pos0, lb, n_chunks, p, scale, per, scratch);
