@@ -17,7 +17,7 @@
 // few that reach it are buffered and inserted in batches.
 //
 // Ranges: chunks_per_range splits the visible chunks into at most 4096 ranges so that waves of blocks x
-// (tiles per range + 1) is smallest.
+// (tiles per range + the range's fixed and warm-up costs) is smallest.
 //
 // Precision: queries and landmarks are rounded to bf16, products are exact in fp32 and accumulated in fp32
 // along the head dim in a fixed order, so a (query, chunk) score does not depend on which other queries
@@ -481,25 +481,48 @@ int sm_count() {
   return n;
 }
 
+// What a range costs a kernel besides its score tiles, in tiles: `fixed` (filling the pipeline, writing the
+// lists) and `warmup` x (1 + ln tiles), the fold's insertions while the lists fill (a list of a row that has
+// seen T tiles takes a new entry with odds of about K / T per score, so a range of T tiles inserts about
+// K (1 + ln T) times per list); and how a last, partial wave counts: `partial` 1 as a whole wave, 0 as its
+// share of blocks. The figures are fits to the scorer rows measured on an H200 (bench/RESULTS.md).
+struct RangeCost {
+  double fixed, warmup, partial;
+};
+constexpr RangeCost kTcRangeCost{1.0, 0.0, 1.0};
+constexpr RangeCost kWgRangeCost{1.0, 3.1, 0.5};
+
 // (chunks per range, ranges) of the first stage for this call, for a kernel of tile_q queries x tile_c chunks
-// per block and one block per SM at a time: the split that minimizes waves x (score tiles per range + one), the
-// one standing for a range's fixed costs (filling the pipeline, the first tiles that fill the lists, writing
-// them). Fewer ranges win ties: fewer candidate lists to merge.
+// per block and one block per SM at a time: the split that minimizes waves x (score tiles per range + the
+// range's costs). Fewer ranges win ties: fewer candidate lists to merge. HSA_CUDA_SCORER_RANGES=N asks for N
+// ranges instead (as near as equal ranges of whole tiles come; for tuning and measurements).
 std::pair<int64_t, int64_t> chunks_per_range(int n, int64_t pos0, int64_t n_chunks, int chunk, int heads, int tile_q,
-                                             int tile_c) {
+                                             int tile_c, const RangeCost& rc) {
   if (n <= 0 || chunk < 1) return {tile_c, 1};
   const int64_t last_t = pos0 + n - 1;
   const int64_t visible = std::max<int64_t>(1, std::min<int64_t>(last_t / chunk, n_chunks));
   const int64_t q_tiles = (int64_t)(n + tile_q - 1) / tile_q * std::max(1, heads);
   const int64_t sms = sm_count(), max_tiles = (visible + tile_c - 1) / tile_c;
+  int64_t forced = 0;
+  if (const char* env = std::getenv("HSA_CUDA_SCORER_RANGES"); env && *env) {
+    char* stop = nullptr;
+    const long long v = std::strtoll(env, &stop, 10);
+    if (*stop != '\0' || v < 1 || v > kMaxRanges)
+      throw Error(std::string("HSA_CUDA_SCORER_RANGES '") + env + "': expected a number of chunk ranges, 1.." +
+                  std::to_string(kMaxRanges));
+    forced = std::min<int64_t>(v, max_tiles);
+  }
   int64_t best_per = max_tiles * tile_c, best_ranges = 1;
   double best_cost = INFINITY;
   for (int64_t want = 1; want <= std::min<int64_t>(max_tiles, kMaxRanges); ++want) {
     const int64_t per = (max_tiles + want - 1) / want * tile_c;
     const int64_t ranges = (visible + per - 1) / per;
-    if (ranges != want) continue;  // the same split as a smaller count
-    const int64_t waves = (q_tiles * ranges + sms - 1) / sms;
-    const double cost = (double)waves * ((double)per / tile_c + 1.0);
+    if (ranges != want && forced != want) continue;  // the same split as a smaller count
+    const double blocks = (double)(q_tiles * ranges) / (double)sms;
+    const double waves = blocks + rc.partial * (std::ceil(blocks) - blocks);
+    const double tiles = (double)per / tile_c;
+    const double cost = waves * (tiles + rc.fixed + rc.warmup * (1.0 + std::log(tiles)));
+    if (forced == want) return {per, ranges};
     if (cost < best_cost) best_cost = cost, best_per = per, best_ranges = ranges;
   }
   return {best_per, best_ranges};
@@ -617,14 +640,8 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
   // none, the mma.sync kernel writes the (empty) lists.
   const int64_t visible = std::max<int64_t>(0, std::min<int64_t>((pos0 + n - 1) / p.chunk, n_chunks));
   const bool wg = visible > 0 && use_wgmma();
-  auto [per, ranges] = chunks_per_range(n, pos0, n_chunks, p.chunk, p.heads, wg ? kWgTileQ : kTileQ,
-                                        wg ? kWgTileC : kTileC);
-  if (const char* fr = std::getenv("HSA_CUDA_SCORER_RANGES_DIV"); fr && wg) {  // (temporary: the measurement)
-    const int64_t div = std::max(1, std::atoi(fr)), want = std::max<int64_t>(1, ranges / div);
-    const int64_t tiles = (std::max<int64_t>(1, visible) + kWgTileC - 1) / kWgTileC;
-    per = (tiles + want - 1) / want * kWgTileC;
-    ranges = (std::max<int64_t>(1, visible) + per - 1) / per;
-  }
+  const auto [per, ranges] = chunks_per_range(n, pos0, n_chunks, p.chunk, p.heads, wg ? kWgTileQ : kTileQ,
+                                              wg ? kWgTileC : kTileC, wg ? kWgRangeCost : kTcRangeCost);
   if (p.heads > 65535)  // (ranges are at most kMaxRanges)
     throw Error("cuda backend: retrieval (bf16): " + std::to_string(p.heads) + " retrieval heads exceed the grid's 65535");
   const int lists = (int)((wg ? kWgLists : kFolders) * ranges);

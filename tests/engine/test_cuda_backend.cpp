@@ -967,20 +967,20 @@ std::vector<RetrievalCase> bf16_retrieval_cases() {
   return cases;
 }
 
-// HSA_CUDA_SCORER for one scope.
-class ScorerChoice {
+// An environment variable (HSA_CUDA_SCORER, HSA_CUDA_SCORER_RANGES) set for one scope.
+class ScopedEnv {
  public:
-  explicit ScorerChoice(const char* value) {
-    if (const char* e = std::getenv("HSA_CUDA_SCORER")) before_ = e, had_ = true;
-    setenv("HSA_CUDA_SCORER", value, 1);
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* e = std::getenv(name)) before_ = e, had_ = true;
+    setenv(name, value, 1);
   }
-  ~ScorerChoice() {
-    if (had_) setenv("HSA_CUDA_SCORER", before_.c_str(), 1);
-    else unsetenv("HSA_CUDA_SCORER");
+  ~ScopedEnv() {
+    if (had_) setenv(name_.c_str(), before_.c_str(), 1);
+    else unsetenv(name_.c_str());
   }
 
  private:
-  std::string before_;
+  std::string name_, before_;
   bool had_ = false;
 };
 
@@ -990,13 +990,13 @@ TEST_F(CudaBf16Ops, RetrievalSelectsTheChunksOfRoundedScores) { check_retrieval(
 // Both scorer kernels, named: each selects the chunks of the rounded scores, ties included. The wgmma one
 // needs an sm_90 GPU (it skips elsewhere, with the reason; tools/gpu_check.sh fails on any skip).
 TEST_F(CudaBf16Ops, MmaScorerSelectsTheChunksOfRoundedScores) {
-  ScorerChoice choice("mma");
+  ScopedEnv choice("HSA_CUDA_SCORER", "mma");
   check_retrieval(bf16_retrieval_cases(), true);
   check_retrieval_ties();
 }
 
 TEST_F(CudaBf16Ops, WgmmaScorerSelectsTheChunksOfRoundedScores) {
-  ScorerChoice choice("wgmma");
+  ScopedEnv choice("HSA_CUDA_SCORER", "wgmma");
   try {
     retrieve_once();
   } catch (const Error& e) {
@@ -1007,12 +1007,38 @@ TEST_F(CudaBf16Ops, WgmmaScorerSelectsTheChunksOfRoundedScores) {
 }
 
 TEST_F(CudaBf16Ops, UnknownScorerIsAClearError) {
-  ScorerChoice choice("tensor");
+  ScopedEnv choice("HSA_CUDA_SCORER", "tensor");
   try {
     retrieve_once();
     FAIL() << "HSA_CUDA_SCORER=tensor was accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("HSA_CUDA_SCORER 'tensor'"), std::string::npos) << e.what();
+  }
+}
+
+// The selection does not depend on how the visible chunks are split into ranges (each range keeps its own
+// lists, merged afterwards): one range, and as many as the planner allows, give the chunks of the rounded
+// scores too, with the kernel the backend picks and with mma.sync.
+TEST_F(CudaBf16Ops, AnySplitIntoRangesSelectsTheSameChunks) {
+  for (const char* ranges : {"1", "4096"}) {
+    SCOPED_TRACE(std::string("HSA_CUDA_SCORER_RANGES=") + ranges);
+    ScopedEnv split("HSA_CUDA_SCORER_RANGES", ranges);
+    check_retrieval(bf16_retrieval_cases(), true);
+    ScopedEnv choice("HSA_CUDA_SCORER", "mma");
+    check_retrieval(bf16_retrieval_cases(), true);
+  }
+}
+
+TEST_F(CudaBf16Ops, BadScorerRangesIsAClearError) {
+  for (const char* bad : {"0", "many", "4097", "12x"}) {
+    ScopedEnv split("HSA_CUDA_SCORER_RANGES", bad);
+    try {
+      retrieve_once();
+      FAIL() << "HSA_CUDA_SCORER_RANGES=" << bad << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("HSA_CUDA_SCORER_RANGES '") + bad + "'"), std::string::npos)
+          << e.what();
+    }
   }
 }
 
