@@ -342,6 +342,31 @@ __device__ inline void fold_wg_row(const float (&d)[128], int t, int lim, int32_
   }
 }
 
+// The bar of a row at the first tile of a range, before any list holds an entry (there every score would
+// be inserted, most of them only to be pushed out again). Each of the quad's four threads takes its m-th
+// largest score of the row, m = ceil(K / 4) for K <= 8 (rows that see all of the tile; others give -inf, no
+// bound), and the smallest of the four, v, is a bound: the quad holds 4 m >= K entries scoring v or more, so
+// no entry scoring less is among the row's K best. The bar (v, INT32_MIN) lets every entry scoring v or more
+// pass. (Scores are compared before scaling: rounding the product is monotonic.) Every lane takes part.
+template <int h>
+__device__ inline void seed_wg_row(const float (&d)[128], int lim, float scale, int K, float& bar_s,
+                                   int32_t& bar_c) {
+  float s1 = -INFINITY, s2 = -INFINITY;  // this thread's two largest (rows that see all of the tile only)
+  if (lim >= kWgTileC) {
+#pragma unroll
+    for (int i = 0; i < kWgTileC / 4; ++i) {
+      const float v = d[4 * (i / 2) + 2 * h + i % 2];
+      s2 = fmaxf(s2, fminf(s1, v));
+      s1 = fmaxf(s1, v);
+    }
+  }
+  float m = K <= kWgLists ? s1 : s2;
+#pragma unroll
+  for (int off = 1; off < 4; off <<= 1) m = fminf(m, __shfl_xor_sync(0xffffffffu, m, off));
+  const float v = m * scale;
+  if (v > bar_s) bar_s = v, bar_c = INT32_MIN;
+}
+
 // The best of the bars of a quad's four threads (lanes 4 g .. 4 g + 3; every lane of the warp takes part).
 __device__ inline void quad_bar(float& bar_s, int32_t& bar_c) {
 #pragma unroll
@@ -425,11 +450,13 @@ __global__ void __launch_bounds__(kWgThreads, 1)
   }
   tma::regs_inc<232>();
 
-  int64_t my_end[2];
+  // The chunks of the range each of the thread's rows sees: [begin, begin + my_len[h]) (32-bit: a range is at
+  // most a few million chunks).
+  int my_len[2];
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
     const int q = q0 + row0 + 8 * h;
-    my_end[h] = q < n ? min64(min64((pos0 + q) / p.chunk, n_chunks), end) : begin;
+    my_len[h] = q < n ? (int)(min64(min64((pos0 + q) / p.chunk, n_chunks), end) - begin) : 0;
   }
   auto release = [&](int i) {  // the MMAs of this warp that read slice i are done
     if (lane == 0) tma::arrive(&empty[i % kStages]);
@@ -457,9 +484,15 @@ __global__ void __launch_bounds__(kWgThreads, 1)
     wgmma::wait<0>();
     wgmma::pin(acc);
     release(i - 1);
-    const int64_t c0 = begin + (int64_t)tile * kWgTileC;
-    fold_wg_row<0>(acc, t, (int)max64(0, min64(kWgTileC, my_end[0] - c0)), (int32_t)c0, scale, K, lists[0], bar_s[0], bar_c[0]);
-    fold_wg_row<1>(acc, t, (int)max64(0, min64(kWgTileC, my_end[1] - c0)), (int32_t)c0, scale, K, lists[1], bar_s[1], bar_c[1]);
+    const int32_t c0 = (int32_t)(begin + (int64_t)tile * kWgTileC);
+    const int lim0 = max(0, min(kWgTileC, my_len[0] - tile * kWgTileC));
+    const int lim1 = max(0, min(kWgTileC, my_len[1] - tile * kWgTileC));
+    if (tile == 0 && K <= 2 * kWgLists) {
+      seed_wg_row<0>(acc, lim0, scale, K, bar_s[0], bar_c[0]);
+      seed_wg_row<1>(acc, lim1, scale, K, bar_s[1], bar_c[1]);
+    }
+    fold_wg_row<0>(acc, t, lim0, c0, scale, K, lists[0], bar_s[0], bar_c[0]);
+    fold_wg_row<1>(acc, t, lim1, c0, scale, K, lists[1], bar_s[1], bar_c[1]);
     quad_bar(bar_s[0], bar_c[0]);
     quad_bar(bar_s[1], bar_c[1]);
   }
