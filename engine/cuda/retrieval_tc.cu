@@ -367,21 +367,6 @@ __device__ inline void seed_wg_row(const float (&d)[128], int lim, float scale, 
   if (v > bar_s) bar_s = v, bar_c = INT32_MIN;
 }
 
-// A bar as a 64-bit key that orders as the selection does (score, then chunk), for atomicMax across ranges:
-// the score's bits made unsigned-monotonic, then the chunk offset by 2^31. Key 0 (the initial value) decodes
-// to a NaN score, which is never better than a bar.
-__device__ inline unsigned long long bar_key(float s, int32_t c) {
-  uint32_t u = __float_as_uint(s);
-  u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-  return ((unsigned long long)u << 32) | (uint32_t)(c ^ INT32_MIN);
-}
-__device__ inline void adopt_bar_key(unsigned long long key, float& bar_s, int32_t& bar_c) {
-  const uint32_t u = (uint32_t)(key >> 32);
-  const float s = __uint_as_float((u & 0x80000000u) ? (u & 0x7fffffffu) : ~u);
-  const int32_t c = (int32_t)((uint32_t)key ^ 0x80000000u);
-  if (better(s, c, bar_s, bar_c)) bar_s = s, bar_c = c;
-}
-
 // The best of the bars of a quad's four threads (lanes 4 g .. 4 g + 3; every lane of the warp takes part).
 __device__ inline void quad_bar(float& bar_s, int32_t& bar_c) {
 #pragma unroll
@@ -400,7 +385,7 @@ template <class List>
 __global__ void __launch_bounds__(kWgThreads, 1)
     score_wgmma_kernel(const __grid_constant__ CUtensorMap q_map, const __grid_constant__ CUtensorMap l_map, int n,
                        int64_t pos0, int64_t n_chunks, RetrievalParams p, float scale, int64_t chunks_per_range,
-                       Candidate* scratch, unsigned long long* shared_bars) {
+                       Candidate* scratch) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   using Sw = wgmma::Swizzle128;
   constexpr int kRowB = kWgRowBytes, kStages = kWgStages, kDims = kRowB / 2, kConsumerWarps = 8;
@@ -479,16 +464,6 @@ __global__ void __launch_bounds__(kWgThreads, 1)
   List lists[2];
   float bar_s[2] = {-INFINITY, -INFINITY};
   int32_t bar_c[2] = {-1, -1};
-  // The rows' bars published by every range (atomicMax of bar_key; the quad's lane 0 publishes): what this
-  // range read back after its previous tile, adopted before the next fold (so the atomic's latency hides
-  // behind a tile of MMAs).
-  unsigned long long* my_shared[2];
-#pragma unroll
-  for (int h = 0; h < 2; ++h) {
-    const int q = q0 + row0 + 8 * h;
-    my_shared[h] = t == 0 && q < n ? shared_bars + (int64_t)q * hr + r : nullptr;
-  }
-  unsigned long long seen[2] = {0, 0};
   float acc[128];
   int i = 0;  // slices consumed
   for (int tile = 0; tile < tiles; ++tile) {
@@ -512,8 +487,6 @@ __global__ void __launch_bounds__(kWgThreads, 1)
     const int32_t c0 = (int32_t)(begin + (int64_t)tile * kWgTileC);
     const int lim0 = max(0, min(kWgTileC, my_len[0] - tile * kWgTileC));
     const int lim1 = max(0, min(kWgTileC, my_len[1] - tile * kWgTileC));
-#pragma unroll
-    for (int h = 0; h < 2; ++h) adopt_bar_key(__shfl_sync(0xffffffffu, seen[h], lane & ~3), bar_s[h], bar_c[h]);
     if (tile == 0 && K <= 2 * kWgLists) {
       seed_wg_row<0>(acc, lim0, scale, K, bar_s[0], bar_c[0]);
       seed_wg_row<1>(acc, lim1, scale, K, bar_s[1], bar_c[1]);
@@ -522,9 +495,6 @@ __global__ void __launch_bounds__(kWgThreads, 1)
     fold_wg_row<1>(acc, t, lim1, c0, scale, K, lists[1], bar_s[1], bar_c[1]);
     quad_bar(bar_s[0], bar_c[0]);
     quad_bar(bar_s[1], bar_c[1]);
-#pragma unroll
-    for (int h = 0; h < 2; ++h)
-      if (my_shared[h]) seen[h] = atomicMax(my_shared[h], bar_key(bar_s[h], bar_c[h]));
   }
   write_lists(lists);
 #else
@@ -711,12 +681,9 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
   const int Dp = padded(p.head_dim);
   // One work space: the candidates, then the packed bf16 queries (16-byte aligned).
   const size_t cand_bytes = ((size_t)n * p.heads * lists * p.topk * sizeof(Candidate) + 255) / 256 * 256;
-  const size_t q_bytes = ((size_t)p.heads * n * Dp * 2 + 255) / 256 * 256;
-  const size_t bar_bytes = wg ? (size_t)n * p.heads * sizeof(unsigned long long) : 0;
-  auto* base = static_cast<unsigned char*>(work.get(cand_bytes + q_bytes + bar_bytes, "retrieval (bf16)"));
+  auto* base = static_cast<unsigned char*>(work.get(cand_bytes + (size_t)p.heads * n * Dp * 2, "retrieval (bf16)"));
   auto* scratch = reinterpret_cast<Candidate*>(base);
   auto* qb = reinterpret_cast<__nv_bfloat16*>(base + cand_bytes);
-  auto* shared_bars = reinterpret_cast<unsigned long long*>(base + cand_bytes + q_bytes);
   const int64_t q_elems = (int64_t)p.heads * n * Dp;
   pack_queries_kernel<<<blocks_for(q_elems), kThreads>>>(qr, n, p.heads, p.head_dim, Dp, qb);
   check_launch("retrieval (bf16 query packing)");
@@ -740,14 +707,11 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
     const CUtensorMap l_map = tensor_map_bf16(lb, {(uint64_t)Dp, (uint64_t)p.heads, (uint64_t)visible},
                                               {(uint64_t)Dp * 2, (uint64_t)p.heads * Dp * 2}, {64, 1, kWgTileC},
                                               "landmarks");
-    check(cudaMemsetAsync(shared_bars, 0, bar_bytes), "retrieval (bf16 scoring)", "cudaMemsetAsync (shared bars)");
     const dim3 grid((unsigned)((n + kWgTileQ - 1) / kWgTileQ), (unsigned)ranges, (unsigned)p.heads);
     if (p.topk <= RegList8::kSlots)
-      score_wgmma_kernel<RegList8><<<grid, kWgThreads, kWgSmemBytes>>>(q_map, l_map, n, pos0, n_chunks, p, scale, per, scratch,
-                                                                       shared_bars);
+      score_wgmma_kernel<RegList8><<<grid, kWgThreads, kWgSmemBytes>>>(q_map, l_map, n, pos0, n_chunks, p, scale, per, scratch);
     else
-      score_wgmma_kernel<LocalList><<<grid, kWgThreads, kWgSmemBytes>>>(q_map, l_map, n, pos0, n_chunks, p, scale, per, scratch,
-                                                                        shared_bars);
+      score_wgmma_kernel<LocalList><<<grid, kWgThreads, kWgSmemBytes>>>(q_map, l_map, n, pos0, n_chunks, p, scale, per, scratch);
   } else {
     const dim3 grid((unsigned)((n + kTileQ - 1) / kTileQ), (unsigned)ranges, (unsigned)p.heads);
     score_tc_kernel<<<grid, kTcThreads, kSmemBytes>>>(qb, n, pos0, lb, n_chunks, p, scale, per, scratch);
