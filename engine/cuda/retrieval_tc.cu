@@ -22,8 +22,9 @@
 // Precision: queries and landmarks are rounded to bf16, products are exact in fp32 and accumulated in fp32
 // along the head dim in a fixed order, so a (query, chunk) score does not depend on which other queries
 // share the tile: streaming stays exact in this mode too (with either kernel; the two kernels may differ
-// from each other in the last bits of a score). Rows of the tile past the last query and chunks past the
-// visible ones are masked (zero-filled, never selected).
+// from each other in the last bits of a score). Rows of the tile past the last query and chunks a row does
+// not see are masked: zero-filled (mma.sync; and by the wgmma kernel's copies past the visible chunks) or
+// read but never selected (the wgmma kernel: a range's last tile may read chunks of the next range).
 #include <cuda.h>
 #include <cuda_bf16.h>
 #include <cudaTypedefs.h>
@@ -142,8 +143,8 @@ __global__ void __launch_bounds__(kTcThreads, 1)
     for (int k = 0; k < K; ++k) out[k] = Candidate{-INFINITY, -1};
     return;
   }
-  // Block-local counts fit in 32 bits (a range is at most a few million chunks); no 64-bit division in the
-  // loop.
+  // Block-local counts fit in 32 bits (a range has at most n_chunks <= INT32_MAX chunks); no 64-bit division
+  // in the loop.
   const int tiles = (int)((end - begin + kTileC - 1) / kTileC);
 
   // The stream of slices: (tile, slice) in order, slice `issued` into stage issued % kStages.
@@ -312,10 +313,11 @@ static_assert(kSlice == kWgRowBytes / 2, "the packed head dim is a whole number 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)  // (the helpers of the kernel's sm_90a body)
 // The fold of one row (half h: the thread's row g or g + 8 of its warp) of a 256-chunk tile at chunk c0:
 // columns < lim are visible to the row. (bar_s, bar_c) is what a score must beat: the best of the K-th
-// entries of the quad's four lists of the row (exchanged after each tile) and of this thread's own. Any
-// list's K-th entry already has K entries of the row before it, so what does not beat it cannot be among the
-// row's K best: the row's four lists together keep its K best exactly, while each list sees the bar of the
-// best one (far fewer insertions than four independent lists).
+// entries of the quad's four lists of the row (exchanged after each tile), of this thread's own, and of the
+// first tile's seed (seed_wg_row). Any list's K-th entry already has K entries of the row before it, so what
+// does not beat it cannot be among the row's K best (the seed is a bound of the same kind): the row's four
+// lists together keep its K best exactly, while each list sees the bar of the best one (far fewer insertions
+// than four independent lists).
 template <int h, class List>
 __device__ inline void fold_wg_row(const float (&d)[128], int t, int lim, int32_t c0, float scale, int K, List& list,
                                    float& bar_s, int32_t& bar_c) {
@@ -450,8 +452,8 @@ __global__ void __launch_bounds__(kWgThreads, 1)
   }
   tma::regs_inc<232>();
 
-  // The chunks of the range each of the thread's rows sees: [begin, begin + my_len[h]) (32-bit: a range is at
-  // most a few million chunks).
+  // The chunks of the range each of the thread's rows sees: [begin, begin + my_len[h]) (32-bit: at most
+  // n_chunks, which the caller checks against INT32_MAX).
   int my_len[2];
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
@@ -571,8 +573,6 @@ __global__ void wgmma_compiled_kernel(int* out) {
 #endif
 }
 
-// Whether score_wgmma_kernel runs here: an sm_90 device running an image compiled for sm_90a.
-// HSA_CUDA_SCORER=mma (or wgmma, or auto) chooses explicitly: the tests and the benchmark run both kernels.
 // The driver's cuTensorMapEncodeTiled, found through the runtime (no link to the driver library).
 PFN_cuTensorMapEncodeTiled_v12000 encode_tiled() {
   static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
@@ -607,6 +607,8 @@ CUtensorMap tensor_map_bf16(const void* data, const uint64_t (&dims)[3], const u
   return map;
 }
 
+// Whether score_wgmma_kernel runs here: an sm_90 device running an image compiled for sm_90a.
+// HSA_CUDA_SCORER=mma (or wgmma, or auto) chooses explicitly: the tests and the benchmark run both kernels.
 bool use_wgmma() {
   static const bool usable = [] {
     int dev = 0, major = 0, minor = 0;
@@ -672,7 +674,8 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
   // Chunks some query of this call sees: the rows of lb the wgmma kernels' landmark map covers. When there are
   // none, the mma.sync kernel writes the (empty) lists.
   const int64_t visible = std::max<int64_t>(0, std::min<int64_t>((pos0 + n - 1) / p.chunk, n_chunks));
-  const bool wg = visible > 0 && use_wgmma();
+  const bool wgmma_here = use_wgmma();  // (first: a bad HSA_CUDA_SCORER is an error on every call)
+  const bool wg = visible > 0 && wgmma_here;
   const auto [per, ranges] = chunks_per_range(n, pos0, n_chunks, p.chunk, p.heads, wg ? kWgTileQ : kTileQ,
                                               wg ? kWgTileC : kTileC, wg ? kWgRangeCost : kTcRangeCost);
   if (p.heads > 65535)  // (ranges are at most kMaxRanges)

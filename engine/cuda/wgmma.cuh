@@ -2,13 +2,14 @@
 // matrix descriptors, the fence / commit / wait of the asynchronous MMAs, and the one shape it uses.
 //
 // The one idea: both operands are K-major bf16 tiles in shared memory, 64 elements (128 bytes) per row, in the
-// 128-byte swizzle the tensor cores read without bank conflicts: within each 1024-byte group of 8 rows, the
-// 16-byte piece j of row i is stored at piece j ^ (i % 8) (Swizzle128). A descriptor names a tile by its
-// address (1024-aligned at its first row), the distance between 8-row groups (1024 bytes) and the swizzle; the k-th 16-element step of a row starts
-// 32 k bytes further (the hardware applies the swizzle to the
-// address it computes, so stepping inside a row works). D (64 x N, fp32) is spread over the 128 threads of
-// the warpgroup as in mma.sync's C fragment: warp w holds rows 16 w + g and 16 w + g + 8 (lane = 4 g + t),
-// and d[4 j + 0, 1] are columns 8 j + 2 t, 8 j + 2 t + 1 of the first row, d[4 j + 2, 3] the same of the second.
+// 128-byte swizzle the tensor cores read without bank conflicts (and the TMA writes, tma.cuh): within each
+// 1024-byte group of 8 rows, the 16-byte piece j of row i is stored at piece j ^ (i % 8). A descriptor names a
+// tile by its address (1024-aligned at its first row), the distance between 8-row groups (1024 bytes) and the
+// swizzle; the k-th 16-element step of a row starts 32 k bytes further (the hardware applies the swizzle to
+// the address it computes, so stepping inside a row works). D (64 x N, fp32) is spread over the 128 threads
+// of the warpgroup as in mma.sync's C fragment: warp w holds rows 16 w + g and 16 w + g + 8 (lane = 4 g + t),
+// and d[4 j + 0, 1] are columns 8 j + 2 t, 8 j + 2 t + 1 of the first row, d[4 j + 2, 3] the same of the
+// second.
 #pragma once
 
 #include <cstdint>
@@ -19,12 +20,7 @@ namespace hsa::cuda::wgmma {
 // pipeline stages in the same shared memory, measured 5-7% slower in the scorer.)
 struct Swizzle128 {
   static constexpr int kRowBytes = 128;
-  static constexpr int kPieces = 8;         // 16-byte pieces per row
   static constexpr int kGroupBytes = 1024;  // 8 rows: the descriptor's stride (and the tile's alignment)
-  // Byte offset of piece `piece` of row `row`: address bits 4..6 (the piece) XOR bits 7..9 (the row mod 8).
-  __host__ __device__ static constexpr uint32_t offset(int row, int piece) {
-    return (uint32_t)row * kRowBytes + (uint32_t)((piece ^ (row & 7)) << 4);
-  }
   // Descriptor of the tile at shared address addr (16-byte units; stride between 8-row groups; leading
   // offset unused by swizzled K-major layouts, set to 1; layout type 1 = 128-byte swizzle).
   __device__ static uint64_t descriptor(uint32_t addr) {
@@ -39,8 +35,6 @@ __device__ inline void commit() { asm volatile("wgmma.commit_group.sync.aligned;
 // Waits until at most N committed groups of this warpgroup are still running.
 template <int N>
 __device__ inline void wait() { asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory"); }
-// Shared memory written through the generic proxy (st.shared, cp.async) before the wgmma that read it.
-__device__ inline void fence_shared() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
 
 // Keeps the compiler from moving accesses of an accumulator across the asynchronous MMAs.
 __device__ inline void pin(float (&d)[128]) {

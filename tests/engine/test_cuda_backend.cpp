@@ -964,6 +964,9 @@ std::vector<RetrievalCase> bf16_retrieval_cases() {
   cases.push_back({1, 200001, 200000, 1, 16, 1, 8, true});
   cases.push_back({256, 600000, 600000, 1, 16, 1, 8, false});
   cases.push_back({129, 40000 * 16 + 7, 40000, 2, 128, 16, 5, true});  // a query tile of one row, 2 heads
+  // K <= 4 and rows that see a whole first tile of 256 chunks: the wgmma kernel's first-tile bar from the
+  // quad's four largest scores.
+  cases.push_back({130, 300 * 4, 300, 1, 64, 4, 4, true});
   return cases;
 }
 
@@ -1017,15 +1020,18 @@ TEST_F(CudaBf16Ops, UnknownScorerIsAClearError) {
 }
 
 // The selection does not depend on how the visible chunks are split into ranges (each range keeps its own
-// lists, merged afterwards): one range, and as many as the planner allows, give the chunks of the rounded
-// scores too, with the kernel the backend picks and with mma.sync.
+// lists, merged afterwards): one range, and as many as the planner allows (4096, or one per score tile when
+// there are fewer tiles), give the chunks of the rounded scores too, ties included, with the kernel the
+// backend picks and with mma.sync.
 TEST_F(CudaBf16Ops, AnySplitIntoRangesSelectsTheSameChunks) {
   for (const char* ranges : {"1", "4096"}) {
     SCOPED_TRACE(std::string("HSA_CUDA_SCORER_RANGES=") + ranges);
     ScopedEnv split("HSA_CUDA_SCORER_RANGES", ranges);
     check_retrieval(bf16_retrieval_cases(), true);
+    check_retrieval_ties();
     ScopedEnv choice("HSA_CUDA_SCORER", "mma");
     check_retrieval(bf16_retrieval_cases(), true);
+    check_retrieval_ties();
   }
 }
 
