@@ -1,5 +1,6 @@
 // Warp-level bf16 tensor-core attention tiles (mma.sync m16n8k16, fp32 accumulation) shared by the bf16-mode
-// window attention (attention_tc.cu) and chunk attention (chunk_attention_tc.cu).
+// window attention (attention_tc.cu) and chunk attention (chunk_attention_tc.cu); the scorers
+// (retrieval_tc.cu) use the multiply (mma.sync kernel) and quad_min (wgmma kernel).
 //
 // The one idea: a warp owns 16 query rows of head dim 64 as bf16 A fragments in registers and meets keys in
 // tiles of 64 staged in shared memory as bf16 (K row-major, V transposed, rows padded by 8 so that the
@@ -145,10 +146,14 @@ __device__ inline void exp2_rows(float s[8][4], float u0, float u1, float& sum0,
   }
 }
 
-// Max and sum over the 4 lanes of a quad (the lanes holding one row).
+// Max, min and sum over the 4 lanes of a quad (the lanes holding one row).
 __device__ inline float quad_max(float x) {
   x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 1));
   return fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 2));
+}
+__device__ inline float quad_min(float x) {
+  x = fminf(x, __shfl_xor_sync(0xffffffffu, x, 1));
+  return fminf(x, __shfl_xor_sync(0xffffffffu, x, 2));
 }
 __device__ inline float quad_sum(float x) {
   x += __shfl_xor_sync(0xffffffffu, x, 1);

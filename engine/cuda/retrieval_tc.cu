@@ -72,11 +72,11 @@ __host__ __device__ inline int64_t max64(int64_t a, int64_t b) { return a > b ? 
 // Head dims padded to the slice (zeros past Dh contribute nothing).
 __host__ __device__ inline int padded(int Dh) { return (Dh + kSlice - 1) / kSlice * kSlice; }
 
-__device__ inline uint32_t smem_addr(const void* p) { return (uint32_t)__cvta_generic_to_shared(p); }
+using tma::smem_u32;
 
 // 16 bytes global -> shared, asynchronously; zeros instead when !valid (src is not read then).
 __device__ inline void cp_async16(void* dst, const void* src, bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src),
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_u32(dst)), "l"(src),
                "r"(valid ? 16 : 0));
 }
 __device__ inline void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
@@ -86,7 +86,7 @@ __device__ inline void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n
 __device__ inline void ldmatrix_x4(uint32_t r[4], const void* p) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(smem_addr(p)));
+               : "r"(smem_u32(p)));
 }
 
 // qb (h_r, n, Dp) bf16 = qr (n, h_r, Dh) rounded, zeros in dims Dh .. Dp.
@@ -362,10 +362,7 @@ __device__ inline void seed_wg_row(const float (&d)[128], int lim, float scale, 
       s1 = fmaxf(s1, v);
     }
   }
-  float m = K <= kWgLists ? s1 : s2;
-#pragma unroll
-  for (int off = 1; off < 4; off <<= 1) m = fminf(m, __shfl_xor_sync(0xffffffffu, m, off));
-  const float v = m * scale;
+  const float v = mma::quad_min(K <= kWgLists ? s1 : s2) * scale;
   if (v > bar_s) bar_s = v, bar_c = INT32_MIN;
 }
 
@@ -394,11 +391,11 @@ __global__ void __launch_bounds__(kWgThreads, 1)
   constexpr uint32_t kQBytes = kWgTileQ * kRowB, kStageBytes = (kWgTileQ + kWgTileC) * kRowB;
   static_assert(kStageBytes % 1024 == 0 && kQBytes % Sw::kGroupBytes == 0 && (64 * kRowB) % Sw::kGroupBytes == 0);
   extern __shared__ unsigned char smem_raw[];  // 1024-aligned stages, then the barriers
-  const uint32_t raw = smem_addr(smem_raw);
+  const uint32_t raw = smem_u32(smem_raw);
   unsigned char* stages = smem_raw + (((raw + 1023) & ~1023u) - raw);
   auto* full = reinterpret_cast<uint64_t*>(stages + kStages * kStageBytes);
   uint64_t* empty = full + kStages;
-  const uint32_t base = smem_addr(stages);
+  const uint32_t base = smem_u32(stages);
 
   const int Dp = padded(p.head_dim), hr = p.heads, K = p.topk, slices = Dp / kDims;
   const int tid = threadIdx.x, wg = tid / 128, lane = tid & 31, g = lane >> 2, t = lane & 3;
@@ -504,6 +501,12 @@ __global__ void __launch_bounds__(kWgThreads, 1)
 #endif
 }
 
+// Chunks some query of a call sees: the first min((pos0 + n - 1) / chunk, n_chunks) (0 for no query).
+int64_t visible_chunks(int n, int64_t pos0, int64_t n_chunks, int chunk) {
+  if (n <= 0 || chunk < 1) return 0;
+  return std::max<int64_t>(0, std::min<int64_t>((pos0 + n - 1) / chunk, n_chunks));
+}
+
 // Streaming multiprocessors of the current device (asked once per process: one device, the backend's).
 int sm_count() {
   static const int n = [] {
@@ -527,15 +530,14 @@ struct RangeCost {
 constexpr RangeCost kTcRangeCost{1.0, 0.0, 1.0};
 constexpr RangeCost kWgRangeCost{1.0, 3.1, 0.5};
 
-// (chunks per range, ranges) of the first stage for this call, for a kernel of tile_q queries x tile_c chunks
-// per block and one block per SM at a time: the split that minimizes waves x (score tiles per range + the
-// range's costs). Fewer ranges win ties: fewer candidate lists to merge. HSA_CUDA_SCORER_RANGES=N asks for N
-// ranges instead (as near as equal ranges of whole tiles come; for tuning and measurements).
-std::pair<int64_t, int64_t> chunks_per_range(int n, int64_t pos0, int64_t n_chunks, int chunk, int heads, int tile_q,
-                                             int tile_c, const RangeCost& rc) {
-  if (n <= 0 || chunk < 1) return {tile_c, 1};
-  const int64_t last_t = pos0 + n - 1;
-  const int64_t visible = std::max<int64_t>(1, std::min<int64_t>(last_t / chunk, n_chunks));
+// (chunks per range, ranges) of the first stage for a call of n queries (n >= 1) that see `visible` chunks,
+// for a kernel of tile_q queries x tile_c chunks per block and one block per SM at a time: the split that
+// minimizes waves x (score tiles per range + the range's costs). Fewer ranges win ties: fewer candidate lists
+// to merge. HSA_CUDA_SCORER_RANGES=N asks for N ranges instead (as near as equal ranges of whole tiles come;
+// for tuning and measurements).
+std::pair<int64_t, int64_t> chunks_per_range(int n, int64_t visible_chunks, int heads, int tile_q, int tile_c,
+                                             const RangeCost& rc) {
+  const int64_t visible = std::max<int64_t>(1, visible_chunks);
   const int64_t q_tiles = (int64_t)(n + tile_q - 1) / tile_q * std::max(1, heads);
   const int64_t sms = sm_count(), max_tiles = (visible + tile_c - 1) / tile_c;
   int64_t forced = 0;
@@ -673,11 +675,11 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
   if (n <= 0) return;
   // Chunks some query of this call sees: the rows of lb the wgmma kernels' landmark map covers. When there are
   // none, the mma.sync kernel writes the (empty) lists.
-  const int64_t visible = std::max<int64_t>(0, std::min<int64_t>((pos0 + n - 1) / p.chunk, n_chunks));
+  const int64_t visible = visible_chunks(n, pos0, n_chunks, p.chunk);
   const bool wgmma_here = use_wgmma();  // (first: a bad HSA_CUDA_SCORER is an error on every call)
   const bool wg = visible > 0 && wgmma_here;
-  const auto [per, ranges] = chunks_per_range(n, pos0, n_chunks, p.chunk, p.heads, wg ? kWgTileQ : kTileQ,
-                                              wg ? kWgTileC : kTileC, wg ? kWgRangeCost : kTcRangeCost);
+  const auto [per, ranges] = chunks_per_range(n, visible, p.heads, wg ? kWgTileQ : kTileQ, wg ? kWgTileC : kTileC,
+                                              wg ? kWgRangeCost : kTcRangeCost);
   if (p.heads > 65535)  // (ranges are at most kMaxRanges)
     throw Error("cuda backend: retrieval (bf16): " + std::to_string(p.heads) + " retrieval heads exceed the grid's 65535");
   const int lists = (int)((wg ? kWgLists : kFolders) * ranges);
@@ -693,14 +695,12 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
   const float scale = (float)(1.0 / std::sqrt((double)p.head_dim));
   const auto* lb = static_cast<const __nv_bfloat16*>(packed);
   static const bool smem_set = [] {  // once per process (one device: the backend's)
-    check(cudaFuncSetAttribute(score_tc_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kSmemBytes),
-          "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
-    check(cudaFuncSetAttribute(score_wgmma_kernel<RegList8>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                               (int)kWgSmemBytes),
-          "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
-    check(cudaFuncSetAttribute(score_wgmma_kernel<LocalList>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                               (int)kWgSmemBytes),
-          "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
+    const std::pair<const void*, size_t> kernels[] = {{(const void*)score_tc_kernel, kSmemBytes},
+                                                      {(const void*)score_wgmma_kernel<RegList8>, kWgSmemBytes},
+                                                      {(const void*)score_wgmma_kernel<LocalList>, kWgSmemBytes}};
+    for (const auto& [kernel, bytes] : kernels)
+      check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes),
+            "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
     return true;
   }();
   (void)smem_set;
@@ -711,10 +711,8 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
                                               {(uint64_t)Dp * 2, (uint64_t)p.heads * Dp * 2}, {64, 1, kWgTileC},
                                               "landmarks");
     const dim3 grid((unsigned)((n + kWgTileQ - 1) / kWgTileQ), (unsigned)ranges, (unsigned)p.heads);
-    if (p.topk <= RegList8::kSlots)
-      score_wgmma_kernel<RegList8><<<grid, kWgThreads, kWgSmemBytes>>>(q_map, l_map, n, pos0, n_chunks, p, scale, per, scratch);
-    else
-      score_wgmma_kernel<LocalList><<<grid, kWgThreads, kWgSmemBytes>>>(q_map, l_map, n, pos0, n_chunks, p, scale, per, scratch);
+    const auto kernel = p.topk <= RegList8::kSlots ? score_wgmma_kernel<RegList8> : score_wgmma_kernel<LocalList>;
+    kernel<<<grid, kWgThreads, kWgSmemBytes>>>(q_map, l_map, n, pos0, n_chunks, p, scale, per, scratch);
   } else {
     const dim3 grid((unsigned)((n + kTileQ - 1) / kTileQ), (unsigned)ranges, (unsigned)p.heads);
     score_tc_kernel<<<grid, kTcThreads, kSmemBytes>>>(qb, n, pos0, lb, n_chunks, p, scale, per, scratch);
@@ -727,7 +725,7 @@ void retrieval_tc(const float* qr, int n, int64_t pos0, const float* landmarks, 
                   const RetrievalParams& p, Scratch& work, Scratch& packed, int32_t* ids, float* weights) {
   check_tc_params(p, "retrieval (bf16)");
   // Only the chunks some query of this call can see.
-  const int64_t visible = n > 0 && p.chunk > 0 ? std::max<int64_t>(0, std::min<int64_t>((pos0 + n - 1) / p.chunk, n_chunks)) : 0;
+  const int64_t visible = visible_chunks(n, pos0, n_chunks, p.chunk);
   void* lb = packed.get(std::max<size_t>(1, (size_t)visible * bf16_packed_landmark_bytes(p)), "retrieval (bf16 landmark packing)");
   pack_landmarks(landmarks, visible, p, lb);
   retrieval_tc_packed(qr, n, pos0, lb, n_chunks, p, work, ids, weights);

@@ -911,6 +911,8 @@ class CudaBf16Ops : public CudaOps {
     float* gw = up(std::vector<float>(2));
     gpu_->retrieval(up(std::vector<float>(8, 1.f)), 1, 12, up(std::vector<float>(16, 1.f)), 2, p, gid, gw);
   }
+  // The chunks of the rounded scores on every bf16 case, ties included, with the scorer the environment picks.
+  void check_bf16_selection();
 };
 
 TEST_F(CudaBf16Ops, LinearMultipliesBf16Matrices) {
@@ -970,6 +972,11 @@ std::vector<RetrievalCase> bf16_retrieval_cases() {
   return cases;
 }
 
+void CudaBf16Ops::check_bf16_selection() {
+  check_retrieval(bf16_retrieval_cases(), true);
+  check_retrieval_ties();
+}
+
 // An environment variable (HSA_CUDA_SCORER, HSA_CUDA_SCORER_RANGES) set for one scope.
 class ScopedEnv {
  public:
@@ -994,8 +1001,7 @@ TEST_F(CudaBf16Ops, RetrievalSelectsTheChunksOfRoundedScores) { check_retrieval(
 // needs an sm_90 GPU (it skips elsewhere, with the reason; tools/gpu_check.sh fails on any skip).
 TEST_F(CudaBf16Ops, MmaScorerSelectsTheChunksOfRoundedScores) {
   ScopedEnv choice("HSA_CUDA_SCORER", "mma");
-  check_retrieval(bf16_retrieval_cases(), true);
-  check_retrieval_ties();
+  check_bf16_selection();
 }
 
 TEST_F(CudaBf16Ops, WgmmaScorerSelectsTheChunksOfRoundedScores) {
@@ -1005,8 +1011,7 @@ TEST_F(CudaBf16Ops, WgmmaScorerSelectsTheChunksOfRoundedScores) {
   } catch (const Error& e) {
     GTEST_SKIP() << e.what();
   }
-  check_retrieval(bf16_retrieval_cases(), true);
-  check_retrieval_ties();
+  check_bf16_selection();
 }
 
 TEST_F(CudaBf16Ops, UnknownScorerIsAClearError) {
@@ -1027,11 +1032,9 @@ TEST_F(CudaBf16Ops, AnySplitIntoRangesSelectsTheSameChunks) {
   for (const char* ranges : {"1", "4096"}) {
     SCOPED_TRACE(std::string("HSA_CUDA_SCORER_RANGES=") + ranges);
     ScopedEnv split("HSA_CUDA_SCORER_RANGES", ranges);
-    check_retrieval(bf16_retrieval_cases(), true);
-    check_retrieval_ties();
+    check_bf16_selection();
     ScopedEnv choice("HSA_CUDA_SCORER", "mma");
-    check_retrieval(bf16_retrieval_cases(), true);
-    check_retrieval_ties();
+    check_bf16_selection();
   }
 }
 
