@@ -293,9 +293,12 @@ __global__ void __launch_bounds__(kTcThreads, 1)
 //
 // The fold reads the scores where they are: a thread holds 64 scores of each of its two rows (quad lane t:
 // columns 8 j + 2 t, + 1) and keeps one top-K list per row; the quad's four lists of a row share one bar
-// (fold_wg_row), and a row of the tile is skipped in one comparison of its largest score with that bar. A
-// query thus has four lists per range, merged by select_candidates. For K <= 8 (the paper's K) the lists live
-// in registers (RegList8: inserting is eight compare-and-swaps, no local memory); larger K use TopK.
+// (fold_wg_row), and a row of the tile is skipped in one comparison of its largest score with that bar. The
+// scores that reach the bar go to a per-thread buffer in shared memory and are inserted in batches, so the
+// lanes of a warp insert together. A query thus has four lists per range, merged by select_candidates. For
+// K <= 8 (the paper's K) the lists live in registers (RegList8: inserting is eight compare-and-swaps, no local
+// memory); larger K use TopK. The fold is what the tensor cores wait for: without it the same pipeline of
+// copies and MMAs runs at 80-100% of the measured bf16 GEMM peak (H200, 1M-32M; bench/RESULTS.md).
 //
 // (Measured on an H200 and dropped: two-block clusters multicasting the landmark box, 10% slower at 32M;
 // cp.async copies by every thread with a block barrier per slice, 12% slower.)
@@ -305,22 +308,31 @@ constexpr int kWgThreads = 384;
 constexpr int kWgLists = 4;              // lists per query and range: the 4 threads of a quad
 constexpr int kWgRowBytes = wgmma::Swizzle128::kRowBytes;  // a slice: 64 dims of a row
 constexpr int kWgStages = 4;
-// stages + slack to align the first to 1024 bytes + a full and an empty barrier per stage
-constexpr size_t kWgSmemBytes = (size_t)kWgStages * (kWgTileQ + kWgTileC) * kWgRowBytes + 1024 + 16 * kWgStages;
+constexpr int kWgConsumers = 256;        // threads of the two consumer warpgroups
+constexpr int kWgBuf = 16;               // a consumer thread's buffer of scores that reach its bar
+// stages + slack to align the first to 1024 bytes + a full and an empty barrier per stage + the buffers
+constexpr size_t kWgSmemBytes = (size_t)kWgStages * (kWgTileQ + kWgTileC) * kWgRowBytes + 1024 + 16 * kWgStages +
+                                (sizeof(float) + sizeof(int32_t)) * kWgBuf * kWgConsumers;
 static_assert(kWgSmemBytes <= 227 * 1024, "one block per SM must fit");
 static_assert(kSlice == kWgRowBytes / 2, "the packed head dim is a whole number of slices");
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)  // (the helpers of the kernel's sm_90a body)
 // The fold of one row (half h: the thread's row g or g + 8 of its warp) of a 256-chunk tile at chunk c0:
-// columns < lim are visible to the row. (bar_s, bar_c) is what a score must beat: the best of the K-th
-// entries of the quad's four lists of the row (exchanged after each tile), of this thread's own, and of the
-// first tile's seed (seed_wg_row). Any list's K-th entry already has K entries of the row before it, so what
-// does not beat it cannot be among the row's K best (the seed is a bound of the same kind): the row's four
-// lists together keep its K best exactly, while each list sees the bar of the best one (far fewer insertions
-// than four independent lists).
+// columns < lim are visible to the row. (bar_s, bar_c) is what a score must beat: the best of the bounds the
+// quad knows (quad_bar, quad_mth_bar), of this thread's own list's K-th entry and of the first tile's seed
+// (seed_wg_row). Each is a bound on the row's K-th best (K entries of the row already come before it), so
+// what does not beat it cannot be among the row's K best: the row's four lists together keep its K best
+// exactly, while each list sees the bar of the best one.
+//
+// Scores that beat the bar are not inserted where they are found: a thread appends them to its own buffer in
+// shared memory (bs, bc: kWgBuf entries, kWgConsumers apart) and inserts the buffer into its list when it may
+// overflow and at the end of the row. A warp runs the insertion code about as often as its busiest lane has
+// entries, instead of once for each score that some lane of the warp keeps (early in a range that is most of
+// the scores' slots, with one or two lanes at work). The order of insertion does not change a top-K under a
+// total order.
 template <int h, class List>
 __device__ inline void fold_wg_row(const float (&d)[128], int t, int lim, int32_t c0, float scale, int K, List& list,
-                                   float& bar_s, int32_t& bar_c) {
+                                   float& bar_s, int32_t& bar_c, float* bs, int32_t* bc) {
   if (lim <= 0) return;  // a row past the last query, or one that sees none of the tile
   if (lim >= kWgTileC) {
     float m = -INFINITY;
@@ -328,20 +340,50 @@ __device__ inline void fold_wg_row(const float (&d)[128], int t, int lim, int32_
     for (int j = 0; j < kWgTileC / 8; ++j) m = fmaxf(m, fmaxf(d[4 * j + 2 * h], d[4 * j + 2 * h + 1]));
     if (m * scale < bar_s) return;  // (rounding is monotonic: no score of the row reaches the bar)
   }
+  int nb = 0;  // entries in the buffer
+  auto flush = [&]() {
+    if (nb == 0) return;
+    for (int i = 0; i < nb; ++i) list.insert(bs[i * kWgConsumers], bc[i * kWgConsumers], K);
+    nb = 0;
+    const Candidate kth = list.kth(K);
+    if (better(kth.score, kth.chunk, bar_s, bar_c)) bar_s = kth.score, bar_c = kth.chunk;
+  };
 #pragma unroll
   for (int j = 0; j < kWgTileC / 8; ++j) {
-    if (fmaxf(d[4 * j + 2 * h], d[4 * j + 2 * h + 1]) * scale < bar_s) continue;
+    if (fmaxf(d[4 * j + 2 * h], d[4 * j + 2 * h + 1]) * scale >= bar_s) {
 #pragma unroll
-    for (int e = 0; e < 2; ++e) {
-      const int col = 8 * j + 2 * t + e;
-      const float sc = d[4 * j + 2 * h + e] * scale;
-      if (col < lim && better(sc, c0 + col, bar_s, bar_c)) {
-        list.insert(sc, c0 + col, K);
-        const Candidate kth = list.kth(K);
-        if (better(kth.score, kth.chunk, bar_s, bar_c)) bar_s = kth.score, bar_c = kth.chunk;
+      for (int e = 0; e < 2; ++e) {
+        const int col = 8 * j + 2 * t + e;
+        const float sc = d[4 * j + 2 * h + e] * scale;
+        if (col < lim && better(sc, c0 + col, bar_s, bar_c)) {
+          bs[nb * kWgConsumers] = sc, bc[nb * kWgConsumers] = c0 + col;
+          ++nb;
+        }
       }
     }
+    // Every 4 columns pairs add at most 8 entries: flushing above 8 keeps the buffer within its 16.
+    static_assert(kWgBuf >= 16);
+    if (j % 4 == 3 && nb > kWgBuf - 8) flush();
   }
+  flush();
+}
+
+// A bound from the quad's lists after a tile: each of the four threads takes its list's m-th entry,
+// m = ceil(K / 4), and the worst of the four, e, is a bound: the quad's lists hold 4 m >= K entries of the
+// row that are e or better, so no entry worse than e is among the row's K best. (Far tighter than the best of
+// the lists' K-th entries: a list's K-th is about the row's 4 K-th.) Every lane takes part.
+template <class List>
+__device__ inline void quad_mth_bar(const List& list, int K, float& bar_s, int32_t& bar_c) {
+  const Candidate e = list.at((K + kWgLists - 1) / kWgLists - 1);
+  float s = e.score;
+  int32_t c = e.chunk;
+#pragma unroll
+  for (int off = 1; off < 4; off <<= 1) {
+    const float s2 = __shfl_xor_sync(0xffffffffu, s, off);
+    const int32_t c2 = __shfl_xor_sync(0xffffffffu, c, off);
+    if (better(s, c, s2, c2)) s = s2, c = c2;  // the worse of the two
+  }
+  if (better(s, c, bar_s, bar_c)) bar_s = s, bar_c = c;
 }
 
 // The bar of a row at the first tile of a range, before any list holds an entry (there every score would
@@ -395,6 +437,8 @@ __global__ void __launch_bounds__(kWgThreads, 1)
   unsigned char* stages = smem_raw + (((raw + 1023) & ~1023u) - raw);
   auto* full = reinterpret_cast<uint64_t*>(stages + kStages * kStageBytes);
   uint64_t* empty = full + kStages;
+  auto* buf_s = reinterpret_cast<float*>(empty + kStages);  // kWgBuf x kWgConsumers, then the chunks
+  auto* buf_c = reinterpret_cast<int32_t*>(buf_s + kWgBuf * kWgConsumers);
   const uint32_t base = smem_u32(stages);
 
   const int Dp = padded(p.head_dim), hr = p.heads, K = p.topk, slices = Dp / kDims;
@@ -490,10 +534,13 @@ __global__ void __launch_bounds__(kWgThreads, 1)
       seed_wg_row<0>(acc, lim0, scale, K, bar_s[0], bar_c[0]);
       seed_wg_row<1>(acc, lim1, scale, K, bar_s[1], bar_c[1]);
     }
-    fold_wg_row<0>(acc, t, lim0, c0, scale, K, lists[0], bar_s[0], bar_c[0]);
-    fold_wg_row<1>(acc, t, lim1, c0, scale, K, lists[1], bar_s[1], bar_c[1]);
-    quad_bar(bar_s[0], bar_c[0]);
-    quad_bar(bar_s[1], bar_c[1]);
+    fold_wg_row<0>(acc, t, lim0, c0, scale, K, lists[0], bar_s[0], bar_c[0], buf_s + (tid - 128), buf_c + (tid - 128));
+    fold_wg_row<1>(acc, t, lim1, c0, scale, K, lists[1], bar_s[1], bar_c[1], buf_s + (tid - 128), buf_c + (tid - 128));
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      quad_bar(bar_s[h], bar_c[h]);
+      quad_mth_bar(lists[h], K, bar_s[h], bar_c[h]);
+    }
   }
   write_lists(lists);
 #else
