@@ -7,7 +7,8 @@
 // 64 queries (the fp32 kernel reads every key once per query), and each warp runs the online softmax of its
 // 16 rows over it with mma.cuh. Tiles are aligned to the sequence's own (relative) positions and a row's
 // masked keys contribute exact zeros, so a query's result does not depend on which other queries share its
-// block: streaming stays exact in this mode.
+// block: streaming stays exact in this mode. The next tile lands (cp.async, mma::land_tile) while the warps
+// work on the current one.
 #include <cmath>
 
 #include "engine/cuda/mma.cuh"
@@ -19,11 +20,14 @@ namespace {
 
 constexpr int kWarps = 4;
 constexpr int kQueries = 16 * kWarps;  // queries per block
+constexpr size_t kSmemWin = sizeof(mma::Landing) + sizeof(mma::Tile);  // dynamic: over the 48 KiB static limit
 
 __global__ void __launch_bounds__(32 * kWarps)
     window_attention_tc_kernel(const float* q, int n, int heads, int64_t r0, KVCacheView c, int64_t window,
                                float scale_log2, float* out) {
-  __shared__ mma::Tile tile;
+  extern __shared__ __align__(16) unsigned char smem_win[];  // kSmemWin: the landing rows, then the tile
+  auto& landing = *reinterpret_cast<mma::Landing*>(smem_win);
+  auto& tile = *reinterpret_cast<mma::Tile*>(smem_win + sizeof(mma::Landing));
   const int warp = threadIdx.x / 32, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
   const int head = blockIdx.y, kvh = head / (heads / c.kv_heads);
   const int64_t row = (int64_t)c.kv_heads * mma::kDh, cap = c.capacity;
@@ -44,16 +48,23 @@ __global__ void __launch_bounds__(32 * kWarps)
 
   float o[8][4] = {};
   float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.f, l1 = 0.f;
-  for (int64_t base = blk_lo / mma::kKeys * mma::kKeys; base <= blk_hi; base += mma::kKeys) {
-    __syncthreads();  // the previous tile is no longer read
-    mma::stage_tile(tile, threadIdx.x, 32 * kWarps, [=](int kk, const float*& kr, const float*& vr) {
+  auto land = [&](int64_t base) {  // every thread of the block
+    mma::land_tile(landing, threadIdx.x, 32 * kWarps, c.k, [=](int kk, const float*& kr, const float*& vr) {
       const int64_t p = base + kk;
       if (p < blk_lo || p > blk_hi) return false;
       const int64_t at = (p % cap) * row + (int64_t)kvh * mma::kDh;
       kr = c.k + at, vr = c.v + at;
       return true;
     });
-    __syncthreads();
+  };
+  const int64_t first = blk_lo / mma::kKeys * mma::kKeys;
+  if (first <= blk_hi) land(first);
+  for (int64_t base = first; base <= blk_hi; base += mma::kKeys) {
+    mma::cp_async_wait<0>();
+    __syncthreads();  // this tile has landed (every thread's copies), and the previous one is no longer read
+    mma::round_tile(landing, tile, threadIdx.x, 32 * kWarps);
+    __syncthreads();  // the tile is complete, and the landing rows are free
+    if (base + mma::kKeys <= blk_hi) land(base + mma::kKeys);
     if (iw >= n || base > w_hi || base + mma::kKeys - 1 < w_lo) continue;  // all masked for this warp
 
     float s[8][4], mx0, mx1;
@@ -99,8 +110,14 @@ void window_attention_tc(const float* q, int n, int heads, int64_t r0, const KVC
   if ((int64_t)n * heads == 0) return;
   if (heads > 65535) throw Error("cuda backend: window_attention (bf16): more than 65535 heads");
   const float scale_log2 = (float)(1.0 / std::sqrt((double)mma::kDh) / std::log(2.0));
+  static const bool smem_set = [] {  // once per process (one device: the backend's)
+    check(cudaFuncSetAttribute(window_attention_tc_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kSmemWin),
+          "window_attention (bf16)", "cudaFuncSetAttribute (dynamic shared memory)");
+    return true;
+  }();
+  (void)smem_set;
   const dim3 grid(blocks_for(n, kQueries), (unsigned)heads);
-  window_attention_tc_kernel<<<grid, 32 * kWarps>>>(q, n, heads, r0, c, window, scale_log2, out);
+  window_attention_tc_kernel<<<grid, 32 * kWarps, kSmemWin>>>(q, n, heads, r0, c, window, scale_log2, out);
   check_launch("window_attention (bf16)");
 }
 

@@ -9,7 +9,8 @@
 // selected it attend to it. A chunk's K and V are read from memory once per block instead of once per
 // (token, head). The union is walked in descending chunk order, which is each token's slot order (most
 // recent first), so a token adds its chunks in the same order whatever its neighbours selected: streaming
-// stays exact in this mode.
+// stays exact in this mode. The next chunk of the union lands (cp.async, mma::land_tile) while the warps
+// attend to the current one.
 #include <cmath>
 
 #include "engine/cuda/mma.cuh"
@@ -21,11 +22,14 @@ namespace {
 
 constexpr int kTokens = 8;  // tokens per block, one warp each
 constexpr int kThreadsTc = 32 * kTokens;
+constexpr size_t kSmemTc = sizeof(mma::Landing) + sizeof(mma::Tile);  // dynamic: over the 48 KiB static limit
 
-__global__ void __launch_bounds__(kThreadsTc)
+__global__ void __launch_bounds__(kThreadsTc, 2)  // two blocks per SM: 128 registers a thread
     chunk_attention_tc_kernel(const float* q, int n, const float* mem_k, const float* mem_v, const int32_t* ids,
                               const float* weights, ChunkAttentionParams p, float scale_log2, float* out) {
-  __shared__ mma::Tile tile;
+  extern __shared__ __align__(16) unsigned char smem_tc[];  // kSmemTc: the landing rows, then the tile
+  auto& landing = *reinterpret_cast<mma::Landing*>(smem_tc);
+  auto& tile = *reinterpret_cast<mma::Tile*>(smem_tc + sizeof(mma::Landing));
   __shared__ int32_t sel[kTokens * kMaxTopK];     // the block's selections, token-major
   __shared__ int32_t uni[kTokens * kMaxTopK];     // their union, descending
   __shared__ unsigned char first[kTokens * kMaxTopK];
@@ -61,17 +65,24 @@ __global__ void __launch_bounds__(kThreadsTc)
   });
   const float* w = weights + ((int64_t)i * p.retrieval_heads + r) * K;
   const int64_t kv_row = (int64_t)p.kv_heads * mma::kDh;
-  float acc[8][4] = {};
-  for (int u = 0; u < count; ++u) {
-    __syncthreads();  // uni is written (first pass) or the previous tile is no longer read
-    const int32_t chunk = uni[u];
-    mma::stage_tile(tile, threadIdx.x, kThreadsTc, [=](int kk, const float*& kr, const float*& vr) {
+  auto land = [&](int32_t chunk) {  // every thread of the block
+    mma::land_tile(landing, threadIdx.x, kThreadsTc, mem_k, [=](int kk, const float*& kr, const float*& vr) {
       if (kk >= p.chunk) return false;
       const int64_t at = ((int64_t)chunk * p.chunk + kk) * kv_row + (int64_t)h * mma::kDh;
       kr = mem_k + at, vr = mem_v + at;
       return true;
     });
-    __syncthreads();
+  };
+  float acc[8][4] = {};
+  __syncthreads();  // uni is written
+  if (count > 0) land(uni[0]);
+  for (int u = 0; u < count; ++u) {
+    mma::cp_async_wait<0>();
+    __syncthreads();  // chunk u has landed (every thread's copies), and the tile is no longer read
+    mma::round_tile(landing, tile, threadIdx.x, kThreadsTc);
+    __syncthreads();  // the tile is complete, and the landing rows are free
+    if (u + 1 < count) land(uni[u + 1]);
+    const int32_t chunk = uni[u];
     if (i >= n) continue;
     int slot = -1;
     for (int k = 0; k < K; ++k)
@@ -123,8 +134,14 @@ void chunk_attention_tc(const float* q, int n, const float* mem_k, const float* 
   if ((int64_t)n * p.heads == 0) return;
   if (p.kv_heads > 65535) throw Error("cuda backend: chunk_attention (bf16): more than 65535 kv heads");
   const float scale_log2 = (float)(1.0 / std::sqrt((double)mma::kDh) / std::log(2.0));
+  static const bool smem_set = [] {  // once per process (one device: the backend's)
+    check(cudaFuncSetAttribute(chunk_attention_tc_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kSmemTc),
+          "chunk_attention (bf16)", "cudaFuncSetAttribute (dynamic shared memory)");
+    return true;
+  }();
+  (void)smem_set;
   const dim3 grid(blocks_for(n, kTokens), (unsigned)p.kv_heads);
-  chunk_attention_tc_kernel<<<grid, kThreadsTc>>>(q, n, mem_k, mem_v, ids, weights, p, scale_log2, out);
+  chunk_attention_tc_kernel<<<grid, kThreadsTc, kSmemTc>>>(q, n, mem_k, mem_v, ids, weights, p, scale_log2, out);
   check_launch("chunk_attention (bf16)");
 }
 

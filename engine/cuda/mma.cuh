@@ -3,12 +3,16 @@
 // (retrieval_tc.cu) use the multiply (mma.sync kernel) and quad_min (wgmma kernel).
 //
 // The one idea: a warp owns 16 query rows of head dim 64 as bf16 A fragments in registers and meets keys in
-// tiles of 64 staged in shared memory as bf16 (K row-major, V transposed, rows padded by 8 so that the
-// fragment reads of a quad fall in distinct banks). S = Q K^T of a tile is 16 x 64 fp32 scores in registers
+// tiles of 64 staged in shared memory as bf16 (K and V row-major, rows padded by 8 so that the 8 rows an
+// ldmatrix reads fall in distinct banks; V's fragments are read transposed, ldmatrix .trans). S = Q K^T of a tile is 16 x 64 fp32 scores in registers
 // (8 n-tiles of 4 per thread); the probabilities go back into A fragments without leaving registers and
 // O += P V accumulates 16 x 64 fp32. Fragment layouts are those of the PTX ISA for m16n8k16: lane = 4 g + t,
 // A rows g and g + 8, columns 2t, 2t + 1 (+ 8); B columns g, rows 2t, 2t + 1 (+ 8); C rows g and g + 8,
 // columns 2t, 2t + 1.
+//
+// Staging is a two-step pipeline: the fp32 rows of the next tile land in shared memory with cp.async
+// (land_tile) while the warps work on the current one, and are rounded into the bf16 tile between two
+// barriers (round_tile), so the latency of the loads hides behind the MMAs of the tile before.
 #pragma once
 
 #include <cuda_bf16.h>
@@ -38,30 +42,67 @@ __device__ inline void mma_16816(float d[4], const uint32_t a[4], uint32_t b0, u
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
-// A staged tile: K[key][dim] and V^T[dim][key], bf16.
+__device__ inline uint32_t smem_addr(const void* p) { return (uint32_t)__cvta_generic_to_shared(p); }
+
+// 16 bytes global -> shared, asynchronously; zeros instead when !valid (src is not read then, but must be a
+// global address).
+__device__ inline void cp_async16(void* dst, const void* src, bool valid) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src),
+               "r"(valid ? 16 : 0));
+}
+__device__ inline void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N>
+__device__ inline void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
+
+// Four 8 x 8 bf16 matrices from shared memory (lane l gives the address of row l % 8 of matrix l / 8);
+// .trans: each transposed.
+__device__ inline void ldmatrix_x4(uint32_t r[4], const void* p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(smem_addr(p)));
+}
+__device__ inline void ldmatrix_x4_trans(uint32_t r[4], const void* p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(smem_addr(p)));
+}
+
+// A staged tile: K[key][dim] and V[key][dim], bf16.
 struct Tile {
   __nv_bfloat16 k[kKeys][kLd];
-  __nv_bfloat16 vt[kDh][kLd];
+  __nv_bfloat16 v[kKeys][kLd];
 };
 
-// Stages keys 0..63 of a tile with `threads` threads (thread index `tid`): key_ptr(kk) gives the fp32 K
-// and V rows of key kk (dh = 64 contiguous values each), or false for a key that is masked anyway (zeros).
+// The fp32 rows of a tile as they land from memory (zeros for masked keys), before rounding.
+struct Landing {
+  float k[kKeys][kDh];
+  float v[kKeys][kDh];
+};
+
+// Starts copying keys 0..63 of a tile into `l` with `threads` threads (thread index `tid`), as one cp.async
+// group: key_rows(kk, kr, vr) gives the fp32 K and V rows of key kk (dh = 64 contiguous, 16-byte aligned
+// values each), or false for a key that is masked anyway (zeros; `any` is then the unread source, any global
+// address). Complete after cp_async_wait<0>() and a barrier.
 template <class KeyRows>
-__device__ inline void stage_tile(Tile& t, int tid, int threads, KeyRows key_rows) {
+__device__ inline void land_tile(Landing& l, int tid, int threads, const float* any, KeyRows key_rows) {
   for (int idx = tid; idx < kKeys * (kDh / 4); idx += threads) {
     const int kk = idx / (kDh / 4), d4 = idx % (kDh / 4) * 4;
     const float *kr = nullptr, *vr = nullptr;
-    float4 kv = make_float4(0.f, 0.f, 0.f, 0.f), vv = kv;
-    if (key_rows(kk, kr, vr)) {
-      kv = *reinterpret_cast<const float4*>(kr + d4);
-      vv = *reinterpret_cast<const float4*>(vr + d4);
-    }
-    *reinterpret_cast<uint32_t*>(&t.k[kk][d4]) = pack(kv.x, kv.y);
-    *reinterpret_cast<uint32_t*>(&t.k[kk][d4 + 2]) = pack(kv.z, kv.w);
-    t.vt[d4][kk] = __float2bfloat16_rn(vv.x);
-    t.vt[d4 + 1][kk] = __float2bfloat16_rn(vv.y);
-    t.vt[d4 + 2][kk] = __float2bfloat16_rn(vv.z);
-    t.vt[d4 + 3][kk] = __float2bfloat16_rn(vv.w);
+    const bool ok = key_rows(kk, kr, vr);
+    cp_async16(&l.k[kk][d4], ok ? kr + d4 : any, ok);
+    cp_async16(&l.v[kk][d4], ok ? vr + d4 : any, ok);
+  }
+  cp_async_commit();
+}
+
+// The landed rows rounded to bf16 into the tile (both in shared memory; a barrier before and after).
+__device__ inline void round_tile(const Landing& l, Tile& t, int tid, int threads) {
+  for (int idx = tid; idx < kKeys * (kDh / 4); idx += threads) {
+    const int kk = idx / (kDh / 4), d4 = idx % (kDh / 4) * 4;
+    const float4 kv = *reinterpret_cast<const float4*>(&l.k[kk][d4]);
+    const float4 vv = *reinterpret_cast<const float4*>(&l.v[kk][d4]);
+    *reinterpret_cast<uint2*>(&t.k[kk][d4]) = make_uint2(pack(kv.x, kv.y), pack(kv.z, kv.w));
+    *reinterpret_cast<uint2*>(&t.v[kk][d4]) = make_uint2(pack(vv.x, vv.y), pack(vv.z, vv.w));
   }
 }
 
@@ -88,29 +129,35 @@ __device__ inline void load_queries(uint32_t qa[4][4], int lane, Row row) {
 
 // s = Q K^T of the staged tile: s[n][0..1] are row g, keys 8n + 2t + {0, 1}; s[n][2..3] row g + 8.
 __device__ inline void scores(const uint32_t qa[4][4], const Tile& tile, int lane, float s[8][4]) {
-  const int g = lane >> 2, t = lane & 3;
 #pragma unroll
   for (int n = 0; n < 8; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+  // ldmatrix: matrices (keys 8 n .. +8, dims 16 ks .. +8), (the same, dims + 8), then the same of n + 1.
+  const int m = lane >> 3, row = lane & 7;
 #pragma unroll
   for (int ks = 0; ks < 4; ++ks)
 #pragma unroll
-    for (int n = 0; n < 8; ++n) {
-      const __nv_bfloat16* kr = &tile.k[n * 8 + g][ks * 16 + 2 * t];
-      mma_16816(s[n], qa[ks], *reinterpret_cast<const uint32_t*>(kr), *reinterpret_cast<const uint32_t*>(kr + 8));
+    for (int n = 0; n < 8; n += 2) {
+      uint32_t b[4];
+      ldmatrix_x4(b, &tile.k[(n + (m >> 1)) * 8 + row][ks * 16 + 8 * (m & 1)]);
+      mma_16816(s[n], qa[ks], b[0], b[1]);
+      mma_16816(s[n + 1], qa[ks], b[2], b[3]);
     }
 }
 
 // o += P V of the staged tile, P the probabilities in the layout of scores() (rounded to bf16 here).
 __device__ inline void accumulate(const float p[8][4], const Tile& tile, int lane, float o[8][4]) {
-  const int g = lane >> 2, t = lane & 3;
+  const int m = lane >> 3, row = lane & 7;
 #pragma unroll
   for (int kk = 0; kk < 4; ++kk) {
     const uint32_t pa[4] = {pack(p[2 * kk][0], p[2 * kk][1]), pack(p[2 * kk][2], p[2 * kk][3]),
                             pack(p[2 * kk + 1][0], p[2 * kk + 1][1]), pack(p[2 * kk + 1][2], p[2 * kk + 1][3])};
 #pragma unroll
-    for (int n = 0; n < 8; ++n) {
-      const __nv_bfloat16* vr = &tile.vt[n * 8 + g][kk * 16 + 2 * t];
-      mma_16816(o[n], pa, *reinterpret_cast<const uint32_t*>(vr), *reinterpret_cast<const uint32_t*>(vr + 8));
+    for (int n = 0; n < 8; n += 2) {
+      // ldmatrix .trans: matrices (keys 16 kk .. +8, dims 8 n .. +8), (keys + 8), then the same of n + 1.
+      uint32_t b[4];
+      ldmatrix_x4_trans(b, &tile.v[kk * 16 + 8 * (m & 1) + row][(n + (m >> 1)) * 8]);
+      mma_16816(o[n], pa, b[0], b[1]);
+      mma_16816(o[n + 1], pa, b[2], b[3]);
     }
   }
 }

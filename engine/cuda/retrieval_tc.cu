@@ -74,20 +74,7 @@ __host__ __device__ inline int padded(int Dh) { return (Dh + kSlice - 1) / kSlic
 
 using tma::smem_u32;
 
-// 16 bytes global -> shared, asynchronously; zeros instead when !valid (src is not read then).
-__device__ inline void cp_async16(void* dst, const void* src, bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_u32(dst)), "l"(src),
-               "r"(valid ? 16 : 0));
-}
-__device__ inline void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int N>
-__device__ inline void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
-
-__device__ inline void ldmatrix_x4(uint32_t r[4], const void* p) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(smem_u32(p)));
-}
+using mma::cp_async16, mma::cp_async_commit, mma::cp_async_wait, mma::ldmatrix_x4;
 
 // qb (h_r, n, Dp) bf16 = qr (n, h_r, Dh) rounded, zeros in dims Dh .. Dp.
 __global__ void pack_queries_kernel(const float* qr, int n, int hr, int Dh, int Dp, __nv_bfloat16* qb) {
