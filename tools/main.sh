@@ -7,7 +7,7 @@
 # - A GPU (cuda backend, bf16 mode): at 4K-4M into results/main-gpu/, one worker per GPU, in steps of 4096
 #   tokens (--block 4096: larger GEMMs; the step changes logits only by rounding). About 4 minutes on three
 #   H200s (results/main-gpu); the 4M cells dominate it.
-# Then the summary and the accuracy plot. 32M is left out: one 32M sample of hsa-tiny takes about 93 s on an
+# Then the summary and the accuracy plot. 32M is left out: one 32M sample of hsa-tiny takes about 41 s on an
 # H200 (results/hsa-tiny-long).
 # Without them: one sample of every task at 4K and 128K tokens with a summary table; samples go to build/main/. qa_1/qa_2 run when SQUAD=PATH / HOTPOTQA=PATH are set.
 set -euo pipefail
