@@ -1,6 +1,6 @@
 // Warp-level bf16 tensor-core attention tiles (mma.sync m16n8k16, fp32 accumulation) shared by the bf16-mode
 // window attention (attention_tc.cu) and chunk attention (chunk_attention_tc.cu); the scorers
-// (retrieval_tc.cu) use the multiply (mma.sync kernel) and quad_min (wgmma kernel).
+// (retrieval_tc.cu) use the multiply, ldmatrix and cp.async (mma.sync kernel) and quad_min (wgmma kernel).
 //
 // The one idea: a warp owns 16 query rows of head dim 64 as bf16 A fragments in registers and meets keys in
 // tiles of 64 staged in shared memory as bf16 (K and V row-major, rows padded by 8 so that the 8 rows an
@@ -24,8 +24,8 @@ namespace hsa::cuda::mma {
 
 constexpr int kDh = 64;        // head dim of the tensor-core kernels
 constexpr int kKeys = 64;      // keys per staged tile
-constexpr int kLd = kDh + 8;   // padded row of a staged tile (bf16 elements), the same for K and V^T
-static_assert(kDh == kKeys, "one padded row length serves K (keys x dims) and V^T (dims x keys)");
+constexpr int kLd = kDh + 8;   // padded row of a staged tile (bf16 elements), K and V alike (keys x dims)
+static_assert(kDh == 64 && kKeys == 64, "the fragment loops (scores, accumulate) are written for 64 dims and 64 keys");
 
 // Two fp32 values rounded to bf16 (nearest even) in one register, lo in the low half.
 __device__ inline uint32_t pack(float lo, float hi) {

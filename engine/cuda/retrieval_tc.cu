@@ -307,7 +307,7 @@ static_assert(kSlice == kWgRowBytes / 2, "the packed head dim is a whole number 
 // The fold of one row (half h: the thread's row g or g + 8 of its warp) of a 256-chunk tile at chunk c0:
 // columns < lim are visible to the row. (bar_s, bar_c) is what a score must beat: the best of the bounds the
 // quad knows (quad_bar, quad_mth_bar), of this thread's own list's K-th entry and of the first tile's seed
-// (seed_wg_row). Each is a bound on the row's K-th best (K entries of the row already come before it), so
+// (seed_wg_row). Each is a bound on the row's K-th best (K entries of the row are already at or above it), so
 // what does not beat it cannot be among the row's K best: the row's four lists together keep its K best
 // exactly, while each list sees the bar of the best one.
 //
@@ -419,7 +419,7 @@ __global__ void __launch_bounds__(kWgThreads, 1)
   constexpr int kRowB = kWgRowBytes, kStages = kWgStages, kDims = kRowB / 2, kConsumerWarps = 8;
   constexpr uint32_t kQBytes = kWgTileQ * kRowB, kStageBytes = (kWgTileQ + kWgTileC) * kRowB;
   static_assert(kStageBytes % 1024 == 0 && kQBytes % Sw::kGroupBytes == 0 && (64 * kRowB) % Sw::kGroupBytes == 0);
-  extern __shared__ unsigned char smem_raw[];  // 1024-aligned stages, then the barriers
+  extern __shared__ unsigned char smem_raw[];  // 1024-aligned stages, then the barriers, then the fold's buffers
   const uint32_t raw = smem_u32(smem_raw);
   unsigned char* stages = smem_raw + (((raw + 1023) & ~1023u) - raw);
   auto* full = reinterpret_cast<uint64_t*>(stages + kStages * kStageBytes);

@@ -427,6 +427,16 @@ void CudaOps::check_retrieval_ties() {
   float* gw8 = up(std::vector<float>(8));
   gpu_->retrieval(up(q), 1, 2500 * 4 + 3, up(flat), C, p, gid8, gw8);  // chunks 0..2499 visible
   EXPECT_EQ(down(gid8, 8), (std::vector<int32_t>{2499, 2498, 2497, 2496, 2495, 2494, 2493, 2492}));
+  // All tied over several score tiles, for K of one, two and thirteen entries.
+  for (int K : {1, 2, 13}) {
+    p.topk = K;
+    auto* gk = up(std::vector<int32_t>(K));
+    float* gwk = up(std::vector<float>(K));
+    gpu_->retrieval(up(q), 1, 2500 * 4 + 3, up(flat), C, p, gk, gwk);
+    std::vector<int32_t> want(K);
+    for (int k = 0; k < K; ++k) want[k] = 2499 - k;
+    EXPECT_EQ(down(gk, K), want) << "K = " << K;
+  }
 }
 
 TEST_F(CudaOps, RetrievalTiesGoToTheMoreRecentChunk) { check_retrieval_ties(); }
@@ -969,6 +979,11 @@ std::vector<RetrievalCase> bf16_retrieval_cases() {
   // K <= 4 and rows that see a whole first tile of 256 chunks: the wgmma kernel's first-tile bar from the
   // quad's four largest scores.
   cases.push_back({130, 300 * 4, 300, 1, 64, 4, 4, true});
+  // K = 1 and 2 (one entry per list is the quad's bound) and K = 13 (lists in local memory, K not a multiple
+  // of the quad's 4 lists), over ranges of several score tiles.
+  cases.push_back({129, 3000 * 4, 3000, 1, 32, 4, 1, true});
+  cases.push_back({129, 3000 * 4 + 1, 3000, 2, 32, 4, 2, false});
+  cases.push_back({130, 2000 * 16, 2000, 1, 64, 16, 13, false});
   return cases;
 }
 
@@ -1151,23 +1166,26 @@ TEST_F(CudaBf16Ops, ChunkAttentionOnTensorCores) {
   struct Case {
     int H, hkv, hr, S, K;
     bool off_by_one;
+    int empty;  // the first tokens, with no chunk selected (10: the whole first block of 8 tokens)
   };
   const int dh = 64;
-  for (const Case c : {Case{4, 1, 1, 64, 8, false}, Case{16, 1, 1, 64, 8, true}, Case{8, 2, 2, 8, 3, true},
-                       Case{32, 2, 1, 64, 8, false}, Case{4, 4, 4, 37, 64, false}}) {
+  for (const Case c : {Case{4, 1, 1, 64, 8, false, 1}, Case{16, 1, 1, 64, 8, true, 1}, Case{8, 2, 2, 8, 3, true, 1},
+                       Case{32, 2, 1, 64, 8, false, 1}, Case{4, 4, 4, 37, 64, false, 1},
+                       Case{16, 2, 1, 16, 8, false, 10}}) {
     const std::string what = "chunk attention H " + std::to_string(c.H) + " hkv " + std::to_string(c.hkv) + " hr " +
-                             std::to_string(c.hr) + " S " + std::to_string(c.S) + " K " + std::to_string(c.K);
+                             std::to_string(c.hr) + " S " + std::to_string(c.S) + " K " + std::to_string(c.K) +
+                             " empty " + std::to_string(c.empty);
     const int n = 45, chunks = c.K + 4 + 2 * (n / 6) + 1;
     const auto q = uniform(rng_, (size_t)n * c.H * dh, -2.f, 2.f);
     const size_t mem = (size_t)chunks * c.S * c.hkv * dh;
     const auto mk = uniform(rng_, mem, -2.f, 2.f), mv = uniform(rng_, mem);
     // Neighbouring tokens share most of their chunks: token i picks from the K + 4 chunks after 2 (i / 6);
-    // token 0 has none, token 3 only one; slots most recent first, as retrieval writes them.
+    // tokens before c.empty have none, token 3 only one; slots most recent first, as retrieval writes them.
     std::vector<int32_t> ids((size_t)n * c.hr * c.K, -1);
     std::vector<float> w(ids.size(), 0.f);
     for (int i = 0; i < n; ++i)
       for (int r = 0; r < c.hr; ++r) {
-        const uint64_t m = i == 0 ? 0 : i == 3 ? 1 : (uint64_t)c.K;
+        const uint64_t m = i < c.empty ? 0 : i == 3 ? 1 : (uint64_t)c.K;
         auto pick = rng_.sample_distinct((uint64_t)c.K + 4, m);
         std::sort(pick.begin(), pick.end(), std::greater<>());
         for (size_t k = 0; k < pick.size(); ++k) {
@@ -1186,7 +1204,7 @@ TEST_F(CudaBf16Ops, ChunkAttentionOnTensorCores) {
     gpu_->chunk_attention(gq, n, gk, gv, gid, gw, p, out);
     const auto got = down(out, want.size());
     expect_bf16_yardstick(got, want, naive, what);
-    for (int e = 0; e < c.H * dh; ++e) ASSERT_EQ(got[e], 0.f) << what << ": a token with no chunk gets O = 0";
+    for (int e = 0; e < c.empty * c.H * dh; ++e) ASSERT_EQ(got[e], 0.f) << what << ": a token with no chunk gets O = 0";
     // Tokens 5.. alone (other neighbours in every block of 8): the same values, bit for bit.
     const size_t row = (size_t)c.H * dh, sel = (size_t)c.hr * c.K;
     float* out5 = up(std::vector<float>((n - 5) * row, 7.f));
