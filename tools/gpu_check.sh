@@ -48,10 +48,10 @@ row() {  # step, PASS|FAIL|SKIP, detail
   if [ "$2" = FAIL ]; then status=1; fi
 }
 summary() {
-  git status --porcelain >"$out/tree_status.txt" 2>&1
+  git status --porcelain >"$out/tree_status.txt" 2>/dev/null
   {
     echo
-    echo "== gpu_check summary ($(date -u +%FT%TZ), git HEAD here ${commit:-unknown}, tree $(git status --porcelain 2>/dev/null | wc -l | tr -d ' ') files modified: tree_status.txt) =="
+    echo "== gpu_check summary ($(date -u +%FT%TZ), git HEAD here ${commit:-unknown}, tree $(grep -c . "$out/tree_status.txt") files modified: tree_status.txt) =="
     echo "card: ${card:-unknown}; step ${step_tokens} tokens"
     printf '%-22s %-5s %s\n' step result detail
     for r in "${rows[@]}"; do echo "$r"; done

@@ -110,11 +110,8 @@ void window_attention_tc(const float* q, int n, int heads, int64_t r0, const KVC
   if ((int64_t)n * heads == 0) return;
   if (heads > 65535) throw Error("cuda backend: window_attention (bf16): more than 65535 heads");
   const float scale_log2 = (float)(1.0 / std::sqrt((double)mma::kDh) / std::log(2.0));
-  static const bool smem_set = [] {  // once per process (one device: the backend's)
-    check(cudaFuncSetAttribute(window_attention_tc_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kSmemWin),
-          "window_attention (bf16)", "cudaFuncSetAttribute (dynamic shared memory)");
-    return true;
-  }();
+  static const bool smem_set =  // once per process (one device: the backend's)
+      (allow_dynamic_smem((const void*)window_attention_tc_kernel, kSmemWin, "window_attention (bf16)"), true);
   (void)smem_set;
   const dim3 grid(blocks_for(n, kQueries), (unsigned)heads);
   window_attention_tc_kernel<<<grid, 32 * kWarps, kSmemWin>>>(q, n, heads, r0, c, window, scale_log2, out);

@@ -43,6 +43,11 @@ void check(cudaError_t err, const char* op, const char* what) {
               cudaGetErrorString(err) + ")");
 }
 
+void allow_dynamic_smem(const void* kernel, size_t bytes, const char* op) {
+  check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes), op,
+        "cudaFuncSetAttribute (dynamic shared memory)");
+}
+
 void check(cublasStatus_t status, const char* op, const char* what) {
   if (status == CUBLAS_STATUS_SUCCESS) return;
   throw Error(std::string("cuda backend: ") + op + ": " + what + ": " + cublasGetStatusName(status) + " (" +

@@ -134,11 +134,8 @@ void chunk_attention_tc(const float* q, int n, const float* mem_k, const float* 
   if ((int64_t)n * p.heads == 0) return;
   if (p.kv_heads > 65535) throw Error("cuda backend: chunk_attention (bf16): more than 65535 kv heads");
   const float scale_log2 = (float)(1.0 / std::sqrt((double)mma::kDh) / std::log(2.0));
-  static const bool smem_set = [] {  // once per process (one device: the backend's)
-    check(cudaFuncSetAttribute(chunk_attention_tc_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)kSmemTc),
-          "chunk_attention (bf16)", "cudaFuncSetAttribute (dynamic shared memory)");
-    return true;
-  }();
+  static const bool smem_set =  // once per process (one device: the backend's)
+      (allow_dynamic_smem((const void*)chunk_attention_tc_kernel, kSmemTc, "chunk_attention (bf16)"), true);
   (void)smem_set;
   const dim3 grid(blocks_for(n, kTokens), (unsigned)p.kv_heads);
   chunk_attention_tc_kernel<<<grid, kThreadsTc, kSmemTc>>>(q, n, mem_k, mem_v, ids, weights, p, scale_log2, out);

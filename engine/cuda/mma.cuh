@@ -20,6 +20,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "engine/cuda/tma.cuh"
+
 namespace hsa::cuda::mma {
 
 constexpr int kDh = 64;        // head dim of the tensor-core kernels
@@ -42,12 +44,10 @@ __device__ inline void mma_16816(float d[4], const uint32_t a[4], uint32_t b0, u
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
-__device__ inline uint32_t smem_addr(const void* p) { return (uint32_t)__cvta_generic_to_shared(p); }
-
 // 16 bytes global -> shared, asynchronously; zeros instead when !valid (src is not read then, but must be a
 // global address).
 __device__ inline void cp_async16(void* dst, const void* src, bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src),
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(tma::smem_u32(dst)), "l"(src),
                "r"(valid ? 16 : 0));
 }
 __device__ inline void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
@@ -59,12 +59,12 @@ __device__ inline void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n
 __device__ inline void ldmatrix_x4(uint32_t r[4], const void* p) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(smem_addr(p)));
+               : "r"(tma::smem_u32(p)));
 }
 __device__ inline void ldmatrix_x4_trans(uint32_t r[4], const void* p) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(smem_addr(p)));
+               : "r"(tma::smem_u32(p)));
 }
 
 // A staged tile: K[key][dim] and V[key][dim], bf16.

@@ -31,6 +31,9 @@ void check(cudaError_t err, const char* op, const char* what);
 // without it an asynchronous fault surfaces at the next copy to the host, under that op's name).
 void check_launch(const char* op);
 void check(cublasStatus_t status, const char* op, const char* what);
+// Lets `kernel` launch with `bytes` of dynamic shared memory (past the 48 KiB a launch gets without asking);
+// an error names `op`. Once per kernel and process is enough: callers keep it in a function-local static.
+void allow_dynamic_smem(const void* kernel, size_t bytes, const char* op);
 
 // Device memory that only grows (work space reused across calls); freed with the owner.
 class Scratch {

@@ -304,6 +304,18 @@ static_assert(kWgSmemBytes <= 227 * 1024, "one block per SM must fit");
 static_assert(kSlice == kWgRowBytes / 2, "the packed head dim is a whole number of slices");
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)  // (the helpers of the kernel's sm_90a body)
+// (s, c) becomes the best (kBest) or the worst of the entries of a quad's four threads, under better() (lanes
+// 4 g .. 4 g + 3; every lane of the warp takes part).
+template <bool kBest>
+__device__ inline void quad_pick(float& s, int32_t& c) {
+#pragma unroll
+  for (int off = 1; off < 4; off <<= 1) {
+    const float s2 = __shfl_xor_sync(0xffffffffu, s, off);
+    const int32_t c2 = __shfl_xor_sync(0xffffffffu, c, off);
+    if (better(s2, c2, s, c) == kBest) s = s2, c = c2;
+  }
+}
+
 // The fold of one row (half h: the thread's row g or g + 8 of its warp) of a 256-chunk tile at chunk c0:
 // columns < lim are visible to the row. (bar_s, bar_c) is what a score must beat: the best of the bounds the
 // quad knows (quad_bar, quad_mth_bar), of this thread's own list's K-th entry and of the first tile's seed
@@ -364,12 +376,7 @@ __device__ inline void quad_mth_bar(const List& list, int K, float& bar_s, int32
   const Candidate e = list.at((K + kWgLists - 1) / kWgLists - 1);
   float s = e.score;
   int32_t c = e.chunk;
-#pragma unroll
-  for (int off = 1; off < 4; off <<= 1) {
-    const float s2 = __shfl_xor_sync(0xffffffffu, s, off);
-    const int32_t c2 = __shfl_xor_sync(0xffffffffu, c, off);
-    if (better(s, c, s2, c2)) s = s2, c = c2;  // the worse of the two
-  }
+  quad_pick<false>(s, c);
   if (better(s, c, bar_s, bar_c)) bar_s = s, bar_c = c;
 }
 
@@ -396,14 +403,7 @@ __device__ inline void seed_wg_row(const float (&d)[128], int lim, float scale, 
 }
 
 // The best of the bars of a quad's four threads (lanes 4 g .. 4 g + 3; every lane of the warp takes part).
-__device__ inline void quad_bar(float& bar_s, int32_t& bar_c) {
-#pragma unroll
-  for (int off = 1; off < 4; off <<= 1) {
-    const float s2 = __shfl_xor_sync(0xffffffffu, bar_s, off);
-    const int32_t c2 = __shfl_xor_sync(0xffffffffu, bar_c, off);
-    if (better(s2, c2, bar_s, bar_c)) bar_s = s2, bar_c = c2;
-  }
-}
+__device__ inline void quad_bar(float& bar_s, int32_t& bar_c) { quad_pick<true>(bar_s, bar_c); }
 #endif
 
 // grid (query tiles, chunk ranges, retrieval heads), as score_tc_kernel; lists kWgLists per query and range.
@@ -732,9 +732,7 @@ void retrieval_tc_packed(const float* qr, int n, int64_t pos0, const void* packe
     const std::pair<const void*, size_t> kernels[] = {{(const void*)score_tc_kernel, kSmemBytes},
                                                       {(const void*)score_wgmma_kernel<RegList8>, kWgSmemBytes},
                                                       {(const void*)score_wgmma_kernel<LocalList>, kWgSmemBytes}};
-    for (const auto& [kernel, bytes] : kernels)
-      check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes),
-            "retrieval (bf16 scoring)", "cudaFuncSetAttribute (dynamic shared memory)");
+    for (const auto& [kernel, bytes] : kernels) allow_dynamic_smem(kernel, bytes, "retrieval (bf16 scoring)");
     return true;
   }();
   (void)smem_set;
